@@ -9,6 +9,8 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions } },
   test: {
+    // Property runs scale with FC_NUM_RUNS; a timeout would hide a counterexample.
+    testTimeout: 120_000,
     setupFiles: [fileURLToPath(new URL('./test/setup/fast-check-seed.ts', import.meta.url))],
     projects: [
       ...packages.map((name) => ({

@@ -1,0 +1,390 @@
+import { hex, PCI_ADDR_LIMIT, rangeFits } from './address.js';
+import { type AlignedRange, alignAddr } from './align-addr.js';
+import { Atu, type AtuSlot } from './atu.js';
+import { ContractChecker } from './contract-checker.js';
+import { type EpcCounters, newCounters } from './counters.js';
+import type { EndpointLink } from './endpoint-link.js';
+import { EpcMap } from './epc-map.js';
+import { EpcError } from './errors.js';
+import type { BusFault, HostBus } from './host-bus.js';
+import { InboundBar } from './inbound-bar.js';
+import { PciConfig } from './pci-config.js';
+import type { EpcProfile } from './profile.js';
+import { OutboundAllocator } from './window-allocator.js';
+
+export interface EpcOptions {
+  /** Throw on every contract violation (double unmap, leaks at check time). Default true. */
+  readonly strict?: boolean;
+}
+
+export type IrqType = 'msi' | 'msix' | 'intx';
+
+/** MSI-X table entry layout (PCI Local Bus 3.0 §6.8.2): 16 bytes per vector. */
+const MSIX_ENTRY = { size: 16, addrLo: 0, addrHi: 4, data: 8, vectorControl: 12 } as const;
+const MSIX_VECTOR_MASKED = 1;
+/** An MSI or MSI-X message is one dword. */
+const IRQ_MESSAGE_SIZE = 4;
+/** The smallest BAR the NVMe function and pci_epc_set_bar() accept. */
+const MIN_BAR_SIZE = 4096;
+
+/**
+ * A simulated PCI endpoint controller with the outbound mapping semantics of
+ * `pci_epc_mem_map()` on the chosen profile. The function driver uses the EPC side
+ * (memMap, memUnmap, raiseIrq, BARs); the host uses the {@link EndpointLink} side.
+ */
+export class Epc implements EndpointLink {
+  readonly profile: EpcProfile;
+  readonly bus: HostBus;
+  readonly counters: EpcCounters = newCounters();
+  readonly checker: ContractChecker;
+  readonly config = new PciConfig();
+  private readonly allocator: OutboundAllocator;
+  private readonly atu: Atu;
+  private readonly live = new Set<EpcMap>();
+  private readonly bars: (InboundBar | undefined)[] = [];
+  private readonly msixPending = new Set<number>();
+  private intxHandler: ((asserted: boolean) => void) | null = null;
+  private intxLevel = false;
+  private irqReserved: { phys: number; size: number; slot: AtuSlot | null } | null = null;
+
+  constructor(profile: EpcProfile, bus: HostBus, options: EpcOptions = {}) {
+    this.profile = profile;
+    this.bus = bus;
+    this.checker = new ContractChecker(options.strict ?? true);
+    this.allocator = new OutboundAllocator(profile.windows);
+    this.atu = new Atu(profile.atu, profile.windows);
+    if (profile.irq.mapping === 'reserved') {
+      // RK3399 and Cadence allocate their interrupt chunk at probe (epc-mapping.md §3.2, §3.4).
+      const size = profile.irq.reservedSize ?? this.allocator.firstPageSize;
+      const phys = this.allocator.alloc(size);
+      if (phys === null) throw new RangeError(`profile ${profile.name}: no window can hold the interrupt chunk`);
+      this.irqReserved = { phys, size, slot: null };
+    }
+  }
+
+  // ---- outbound mapping (pci-epc-core.c) ----
+
+  /** The controller's `align_addr` for this request. */
+  alignAddr(pciAddr: bigint, size: number): AlignedRange {
+    return alignAddr(this.profile.align, pciAddr, size, this.allocator.firstPageSize);
+  }
+
+  /**
+   * `pci_epc_mem_map()`: align, allocate, program. The result may cover less than
+   * `size` (`pciSize` says how much); the caller loops from `pciAddr + pciSize`.
+   */
+  memMap(pciAddr: bigint, size: number): EpcMap | EpcError {
+    this.counters.memMapCalls++;
+    const refused = this.checkRange(pciAddr, size);
+    if (refused !== null) return this.mapFailed(refused);
+    const { mapPciAddr, mapSize, offset } = this.alignAddr(pciAddr, size);
+    const mapEnd = mapPciAddr + BigInt(mapSize);
+    const pciSize = mapEnd < pciAddr + BigInt(size) ? Number(mapEnd - pciAddr) : size;
+    if (pciSize < 1 || offset + pciSize > mapSize || mapPciAddr + BigInt(offset) !== pciAddr) {
+      throw new RangeError(`align_addr broke its contract for ${hex(pciAddr)}+${hex(size)}`);
+    }
+    const physBase = this.allocator.alloc(mapSize);
+    if (physBase === null)
+      return this.mapFailed(new EpcError('ENOMEM', `no outbound window can hold ${hex(mapSize)} bytes`));
+    const slot = this.program(physBase, mapPciAddr, mapSize);
+    if (slot instanceof EpcError) {
+      this.allocator.free(physBase, mapSize);
+      return this.mapFailed(slot);
+    }
+    if (pciSize < size) this.counters.partialMaps++;
+    const fields = { pciAddr, pciSize, mapPciAddr, mapSize, offset, physBase, physAddr: physBase + offset };
+    const map = new EpcMap(fields, slot, this.bus, this.counters, this.checker);
+    this.live.add(map);
+    if (this.live.size > this.counters.liveMapsHighWater) this.counters.liveMapsHighWater = this.live.size;
+    return map;
+  }
+
+  /** `pci_epc_mem_unmap()`: releases the translation and the window memory. */
+  memUnmap(map: EpcMap): void {
+    if (!this.live.delete(map)) {
+      this.checker.violation(
+        map.isLive ? 'foreign-unmap' : 'double-unmap',
+        `unmap of ${hex(map.pciAddr)}: not a live map`,
+      );
+      return;
+    }
+    map.markUnmapped();
+    this.unprogram(map.physBase);
+    this.allocator.free(map.physBase, map.mapSize);
+  }
+
+  // ---- the pre-6.13 layer, for the legacy and epf-align strategies ----
+
+  /** `pci_epc_mem_alloc_addr()`. */
+  memAllocAddr(size: number): number | null {
+    return this.allocator.alloc(size);
+  }
+
+  /** `pci_epc_mem_free_addr()`. */
+  memFreeAddr(physAddr: number, size: number): void {
+    this.allocator.free(physAddr, size);
+  }
+
+  /** `pci_epc_map_addr()`: program a translation for window memory the caller allocated. */
+  mapAddr(physAddr: number, pciAddr: bigint, size: number): AtuSlot | EpcError {
+    if (!rangeFits(pciAddr, size)) return new EpcError('ERANGE', `range ${hex(pciAddr)}+${hex(size)} wraps past 2^64`);
+    return this.program(physAddr, pciAddr, size);
+  }
+
+  /** `pci_epc_unmap_addr()`. */
+  unmapAddr(physAddr: number): void {
+    this.unprogram(physAddr);
+  }
+
+  /** Reads or writes host memory at a CPU address inside a programmed slot (the raw layer). */
+  slotRead(slot: AtuSlot, physAddr: number, dst: Uint8Array): BusFault | null {
+    return this.countBus(this.bus.read(Atu.translate(slot, physAddr), dst), dst.length, 'from');
+  }
+
+  slotWrite(slot: AtuSlot, physAddr: number, src: Uint8Array): BusFault | null {
+    return this.countBus(this.bus.write(Atu.translate(slot, physAddr), src), src.length, 'to');
+  }
+
+  // ---- an eDMA-like channel: reaches host memory with no window ----
+
+  dmaRead(pciAddr: bigint, dst: Uint8Array): BusFault | null {
+    this.counters.dmaTransfers++;
+    return this.countBus(this.bus.read(pciAddr, dst), dst.length, 'from');
+  }
+
+  dmaWrite(pciAddr: bigint, src: Uint8Array): BusFault | null {
+    this.counters.dmaTransfers++;
+    return this.countBus(this.bus.write(pciAddr, src), src.length, 'to');
+  }
+
+  // ---- contract checks ----
+
+  /** Maps still live: a function that has finished all its work must have none. */
+  get liveMaps(): readonly EpcMap[] {
+    return [...this.live];
+  }
+
+  /** Translation slots that can hold data mappings (Infinity when unlimited). */
+  get slotCapacity(): number {
+    return this.atu.capacity;
+  }
+
+  /** Records a leak for every live map outside `allowed`; returns how many. */
+  checkLeaks(allowed: ReadonlySet<EpcMap> = new Set()): number {
+    let leaks = 0;
+    for (const map of this.live) {
+      if (allowed.has(map)) continue;
+      leaks++;
+      this.checker.violation('leak', `map of ${hex(map.pciAddr)}+${hex(map.pciSize)} is still live`);
+    }
+    return leaks;
+  }
+
+  // ---- inbound BARs ----
+
+  /** `pci_epc_set_bar()`: a BAR of at least `size` bytes, rounded to a power of two and the profile's alignment. */
+  setBar(index: number, size: number): InboundBar {
+    const bar = new InboundBar(index, 2 ** Math.ceil(Math.log2(Math.max(size, this.profile.barAlign, MIN_BAR_SIZE))));
+    this.bars[index] = bar;
+    return bar;
+  }
+
+  bar(index: number): InboundBar {
+    const bar = this.bars[index];
+    if (bar === undefined) throw new RangeError(`BAR${index} is not set`);
+    return bar;
+  }
+
+  barSize(index: number): number {
+    return this.bars[index]?.size ?? 0;
+  }
+
+  mmioRead32(bar: number, offset: number): number {
+    return this.bar(bar).read32(offset);
+  }
+
+  mmioWrite32(bar: number, offset: number, value: number): void {
+    this.bar(bar).write32(offset, value);
+  }
+
+  mmioRead64(bar: number, offset: number): bigint {
+    return this.bar(bar).read64(offset);
+  }
+
+  mmioWrite64(bar: number, offset: number, value: bigint): void {
+    this.bar(bar).write64(offset, value);
+  }
+
+  // ---- interrupts ----
+
+  /** `pci_epc_set_msi()`: offer `vectors` MSI vectors. */
+  setMsi(vectors: number): void {
+    this.config.msiCapable = vectors;
+  }
+
+  /** `pci_epc_set_msix()`: offer `vectors` MSI-X vectors with table and PBA in `bar`. */
+  setMsix(vectors: number, bar: number, tableOffset: number, pbaOffset: number): void {
+    Object.assign(this.config, {
+      msixCapable: vectors,
+      msixBar: bar,
+      msixTableOffset: tableOffset,
+      msixPbaOffset: pbaOffset,
+    });
+  }
+
+  onIntx(handler: (asserted: boolean) => void): void {
+    this.intxHandler = handler;
+  }
+
+  /** Drives the INTx pin; the host handler sees only level changes. */
+  setIntx(asserted: boolean): void {
+    const level = asserted && !this.config.intxDisabled;
+    if (level === this.intxLevel) return;
+    this.intxLevel = level;
+    if (level) this.counters.irqsRaised++;
+    this.intxHandler?.(level);
+  }
+
+  /**
+   * `pci_epc_raise_irq()` for MSI or MSI-X `vector` (0-based). A masked MSI-X vector
+   * sets its pending bit and returns EPERM; {@link deliverPendingMsix} sends it later.
+   */
+  raiseIrq(type: 'msi' | 'msix', vector: number): EpcError | null {
+    const message = type === 'msi' ? this.msiMessage(vector) : this.msixMessage(vector);
+    if (message instanceof EpcError) return message;
+    this.counters.irqsRaised++;
+    return this.sendMessage(message.address, message.data);
+  }
+
+  /** Sends every pending MSI-X message whose vector the host has unmasked since. */
+  deliverPendingMsix(): void {
+    for (const vector of [...this.msixPending]) {
+      if (this.msixMasked(vector)) continue;
+      this.msixPending.delete(vector);
+      this.raiseIrq('msix', vector);
+    }
+  }
+
+  // ---- internals ----
+
+  private msiMessage(vector: number): { address: bigint; data: number } | EpcError {
+    const c = this.config;
+    if (!c.msiEnabled) return new EpcError('EINVAL', 'MSI is not enabled by the host');
+    if (vector < 0 || vector >= c.msiVectors) return new EpcError('EINVAL', `MSI vector ${vector} not enabled`);
+    // Multiple Message: the vector number goes in the low bits of the data.
+    return { address: c.msiAddress, data: (c.msiData | vector) >>> 0 };
+  }
+
+  private msixMessage(vector: number): { address: bigint; data: number } | EpcError {
+    const c = this.config;
+    if (!c.msixEnabled) return new EpcError('EINVAL', 'MSI-X is not enabled by the host');
+    if (vector < 0 || vector >= c.msixCapable) return new EpcError('EINVAL', `MSI-X vector ${vector} out of range`);
+    if (this.msixMasked(vector)) {
+      this.setMsixPending(vector, true);
+      return new EpcError('EPERM', `MSI-X vector ${vector} is masked`);
+    }
+    this.setMsixPending(vector, false);
+    const bar = this.bar(c.msixBar);
+    const entry = c.msixTableOffset + vector * MSIX_ENTRY.size;
+    const address =
+      (BigInt(bar.read32(entry + MSIX_ENTRY.addrHi)) << 32n) | BigInt(bar.read32(entry + MSIX_ENTRY.addrLo));
+    return { address, data: bar.read32(entry + MSIX_ENTRY.data) };
+  }
+
+  private msixMasked(vector: number): boolean {
+    const c = this.config;
+    const bar = this.bar(c.msixBar);
+    const control = bar.read32(c.msixTableOffset + vector * MSIX_ENTRY.size + MSIX_ENTRY.vectorControl);
+    return c.msixFunctionMask || (control & MSIX_VECTOR_MASKED) !== 0;
+  }
+
+  private setMsixPending(vector: number, pending: boolean): void {
+    const c = this.config;
+    const bar = this.bar(c.msixBar);
+    const byte = c.msixPbaOffset + (vector >> 3);
+    const bit = 1 << (vector & 7);
+    bar.bytes[byte] = pending ? bar.bytes[byte]! | bit : bar.bytes[byte]! & ~bit;
+    if (pending) this.msixPending.add(vector);
+    else this.msixPending.delete(vector);
+  }
+
+  /** Writes an interrupt message the way the profile's controller does (epc-mapping.md §6). */
+  private sendMessage(address: bigint, data: number): EpcError | null {
+    const payload = new Uint8Array(IRQ_MESSAGE_SIZE);
+    new DataView(payload.buffer).setUint32(0, data, true);
+    const mapping = this.profile.irq.mapping;
+    if (mapping === 'direct' || mapping === 'register') {
+      const fault = this.bus.write(address, payload);
+      return fault === null
+        ? null
+        : new EpcError('EFAULT', `interrupt write to ${hex(address)} failed (${fault.reason})`);
+    }
+    if (mapping === 'transient') {
+      this.counters.irqMaps++;
+      const map = this.memMap(address, IRQ_MESSAGE_SIZE);
+      if (map instanceof EpcError) return map;
+      const fault = map.write(0, payload);
+      this.memUnmap(map);
+      return fault === null
+        ? null
+        : new EpcError('EFAULT', `interrupt write to ${hex(address)} failed (${fault.reason})`);
+    }
+    return this.sendThroughReserved(address, payload);
+  }
+
+  /** The reserved interrupt chunk is reprogrammed only when the aligned address changes (RK3399). */
+  private sendThroughReserved(address: bigint, payload: Uint8Array): EpcError | null {
+    const reserved = this.irqReserved!;
+    const aligned = this.alignAddr(address, payload.length);
+    if (reserved.slot === null || reserved.slot.pciBase !== aligned.mapPciAddr) {
+      if (reserved.slot !== null) this.unprogram(reserved.phys);
+      this.counters.irqMaps++;
+      const slot = this.program(reserved.phys, aligned.mapPciAddr, Math.min(aligned.mapSize, reserved.size), true);
+      if (slot instanceof EpcError) return slot;
+      reserved.slot = slot;
+    }
+    const fault = this.slotWrite(reserved.slot, reserved.phys + aligned.offset, payload);
+    return fault === null
+      ? null
+      : new EpcError('EFAULT', `interrupt write to ${hex(address)} failed (${fault.reason})`);
+  }
+
+  private program(physAddr: number, pciAddr: bigint, size: number, reserved = false): AtuSlot | EpcError {
+    const slot = this.atu.program(physAddr, pciAddr, size, reserved);
+    if (slot instanceof EpcError) return slot;
+    this.counters.atuPrograms++;
+    this.counters.slotsInUse++;
+    if (this.counters.slotsInUse > this.counters.slotsHighWater)
+      this.counters.slotsHighWater = this.counters.slotsInUse;
+    return slot;
+  }
+
+  private unprogram(physAddr: number): void {
+    if (this.atu.release(physAddr)) this.counters.slotsInUse--;
+  }
+
+  private checkRange(pciAddr: bigint, size: number): EpcError | null {
+    if (!Number.isSafeInteger(size) || size <= 0) return new EpcError('EINVAL', `invalid map size ${size}`);
+    if (pciAddr < 0n || pciAddr >= PCI_ADDR_LIMIT)
+      return new EpcError('EINVAL', `PCI address ${hex(pciAddr)} is not 64-bit`);
+    if (!rangeFits(pciAddr, size)) return new EpcError('ERANGE', `range ${hex(pciAddr)}+${hex(size)} wraps past 2^64`);
+    return null;
+  }
+
+  private mapFailed(error: EpcError): EpcError {
+    this.counters.memMapFailures++;
+    return error;
+  }
+
+  private countBus(fault: BusFault | null, size: number, direction: 'from' | 'to'): BusFault | null {
+    if (fault !== null) this.counters.busFaults++;
+    else if (direction === 'from') this.counters.bytesFromHost += size;
+    else this.counters.bytesToHost += size;
+    return fault;
+  }
+}
+
+/** Creates an endpoint controller of `profile` whose outbound accesses reach `bus`. */
+export function createEpc(profile: EpcProfile, bus: HostBus, options?: EpcOptions): Epc {
+  return new Epc(profile, bus, options);
+}

@@ -1,0 +1,89 @@
+import { ceilLog2, hex } from './address.js';
+import type { OutboundWindow } from './profile.js';
+
+/** The kernel's PAGE_SIZE: window pages are never smaller (pci_epc_multi_mem_init()). */
+export const KERNEL_PAGE_SIZE = 4096;
+
+interface WindowState {
+  readonly window: OutboundWindow;
+  readonly pageSize: number;
+  readonly pages: number;
+  /** One entry per page: true when taken (the kernel's bitmap). */
+  readonly used: Uint8Array;
+}
+
+/**
+ * The outbound memory allocator of drivers/pci/endpoint/pci-epc-mem.c: windows in index
+ * order, first fit, power-of-two page blocks naturally aligned inside their window
+ * (`bitmap_find_free_region()`), windows smaller than the request skipped (v6.13).
+ */
+export class OutboundAllocator {
+  private readonly states: WindowState[];
+
+  constructor(windows: readonly OutboundWindow[]) {
+    this.states = windows.map((window) => {
+      const pageSize = Math.max(window.pageSize, KERNEL_PAGE_SIZE);
+      const pages = Math.floor(window.size / pageSize);
+      return { window, pageSize, pages, used: new Uint8Array(pages) };
+    });
+  }
+
+  /** The page size of window 0 after clamping (`epc->mem->window.page_size`). */
+  get firstPageSize(): number {
+    return this.states[0]?.pageSize ?? KERNEL_PAGE_SIZE;
+  }
+
+  /** `pci_epc_mem_alloc_addr()`: the physical address of a block, or null (ENOMEM). */
+  alloc(size: number): number | null {
+    for (const s of this.states) {
+      if (size > s.window.size) continue;
+      const order = blockOrder(size, s.pageSize);
+      const blockPages = 2 ** order;
+      for (let page = 0; page + blockPages <= s.pages; page += blockPages) {
+        if (isFree(s.used, page, blockPages)) {
+          s.used.fill(1, page, page + blockPages);
+          return s.window.physBase + page * s.pageSize;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** `pci_epc_mem_free_addr()`: releases the block; `size` must be the allocated size. */
+  free(physAddr: number, size: number): void {
+    const s = this.windowOf(physAddr);
+    if (s === undefined) throw new RangeError(`free of ${hex(physAddr)}: not in any outbound window`);
+    const page = (physAddr - s.window.physBase) / s.pageSize;
+    const blockPages = 2 ** blockOrder(size, s.pageSize);
+    if (!Number.isInteger(page) || page % blockPages !== 0) {
+      throw new RangeError(`free of ${hex(physAddr)}+${size}: not an allocated block`);
+    }
+    s.used.fill(0, page, page + blockPages);
+  }
+
+  /** Index of the window holding `physAddr`, or -1. */
+  windowIndexOf(physAddr: number): number {
+    return this.states.findIndex((s) => physAddr >= s.window.physBase && physAddr < s.window.physBase + s.window.size);
+  }
+
+  /** Pages in use over all windows (for leak checks). */
+  get usedPages(): number {
+    let n = 0;
+    for (const s of this.states) for (const u of s.used) n += u;
+    return n;
+  }
+
+  private windowOf(physAddr: number): WindowState | undefined {
+    return this.states[this.windowIndexOf(physAddr)];
+  }
+}
+
+/** order = fls((ALIGN(size, page) - 1) >> page_shift): ceil(log2(pages)). */
+function blockOrder(size: number, pageSize: number): number {
+  return ceilLog2(Math.ceil(size / pageSize));
+}
+
+function isFree(used: Uint8Array, from: number, count: number): boolean {
+  for (let i = from; i < from + count; i++) if (used[i] !== 0) return false;
+  return true;
+}

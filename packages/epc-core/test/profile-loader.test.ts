@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { EpcConfigError } from '../src/errors.js';
+import { parseProfile } from '../src/profile-loader.js';
+import { BUILTIN_PROFILES } from '../src/profiles.js';
+
+const board = {
+  name: 'my-board',
+  description: 'a DWC board with 6 slots',
+  windows: [{ physBase: '0x40000000', size: '0x10000000', pageSize: 65536 }],
+  align: { kind: 'dwc', regionAlign: 65536 },
+  atu: { kind: 'dwc', slots: 6, regionAlign: 65536, regionLimit: '0x100000000' },
+  irq: { msi: true, msix: true, intx: false, mapping: 'transient' },
+  barAlign: 65536,
+};
+
+describe('parseProfile', () => {
+  it('accepts every built-in profile as JSON, unchanged', () => {
+    for (const p of BUILTIN_PROFILES) expect(parseProfile(JSON.parse(JSON.stringify(p)))).toEqual(p);
+  });
+
+  it('reads hex strings and fills defaults', () => {
+    const p = parseProfile(board);
+    expect(p.windows[0]).toEqual({ physBase: 0x4000_0000, size: 0x1000_0000, pageSize: 65536 });
+    expect(p.atu).toEqual({ kind: 'dwc', slots: 6, regionAlign: 65536, regionLimit: 2 ** 32 });
+    expect(p.hasDma).toBe(false);
+  });
+
+  it('extends a built-in profile', () => {
+    const p = parseProfile({
+      extends: 'rk3588',
+      name: 'rk3588-8',
+      atu: { kind: 'dwc', slots: 8, regionAlign: 65536, regionLimit: 2 ** 33 },
+    });
+    expect(p.name).toBe('rk3588-8');
+    expect(p.windows).toEqual(BUILTIN_PROFILES.find((b) => b.name === 'rk3588')!.windows);
+    expect(p.atu).toMatchObject({ slots: 8 });
+  });
+
+  it.each([
+    [{ ...board, windows: [] }, 'my.windows: must be a non-empty array'],
+    [
+      { ...board, windows: [{ physBase: 0, size: 100, pageSize: 4096 }] },
+      'my.windows[0].size: smaller than its pageSize',
+    ],
+    [{ ...board, align: { kind: 'dwc', regionAlign: 3000 } }, 'my.align.regionAlign: must be a power of two'],
+    [{ ...board, align: { kind: 'weird' } }, 'my.align.kind: must be one of none, dwc, pass-bits'],
+    [
+      { ...board, atu: { kind: 'dwc', slots: 0, regionAlign: 65536, regionLimit: 2 ** 32 } },
+      'my.atu.slots: must be an integer from 1 to 256',
+    ],
+    [
+      { ...board, irq: { msi: false, msix: false, intx: false, mapping: 'direct' } },
+      'my.irq: at least one of msi, msix, intx must be true',
+    ],
+    [{ ...board, colour: 'red' }, 'my.colour: unknown field'],
+    [{ ...board, extends: 'nope' }, "unknown profile 'nope'"],
+    [
+      { ...board, align: { kind: 'pass-bits', minBits: 8, maxBits: 30, sizeGranule: 256 } },
+      'my.align.maxBits: 2^30 exceeds the largest window',
+    ],
+    ['rk3399', 'my: must be an object'],
+  ])('rejects %j with one clear line', (data, message) => {
+    expect(() => parseProfile(data, 'my')).toThrow(EpcConfigError);
+    expect(() => parseProfile(data, 'my')).toThrow(message);
+  });
+});
