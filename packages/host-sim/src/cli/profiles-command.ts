@@ -1,0 +1,60 @@
+import { BUILTIN_PROFILES, type EpcProfile, hex } from '@epfsim/epc-core';
+import type { CommandContext } from './command.js';
+import { resolveProfile } from './resolve-profile.js';
+
+export const PROFILES_HELP = `usage: epfsim profiles [NAME|FILE.json] [--json]
+
+Lists the built-in controller profiles, or describes one (a built-in name or a JSON
+profile file, which is validated).`;
+
+/** `epfsim profiles`: list or describe controller profiles. */
+export function profilesCommand(ctx: CommandContext, args: readonly string[]): number {
+  const profiles = args.length === 0 ? BUILTIN_PROFILES : args.map(resolveProfile);
+  if (ctx.json) {
+    ctx.out(JSON.stringify(profiles, null, 2));
+  } else if (args.length === 0) {
+    const width = Math.max(...profiles.map((p) => p.name.length));
+    for (const p of profiles) ctx.out(`${p.name.padEnd(width)}  ${p.description}`);
+  } else {
+    for (const p of profiles) ctx.out(describe(p));
+  }
+  return 0;
+}
+
+function describe(p: EpcProfile): string {
+  const lines = [`${p.name}: ${p.description}`, '  outbound windows:'];
+  // Runs of equal, back-to-back windows (RK3399's 32 regions) print as one line.
+  for (let i = 0; i < p.windows.length; ) {
+    const w = p.windows[i]!;
+    let n = 1;
+    while (p.windows[i + n]?.size === w.size && p.windows[i + n]?.physBase === w.physBase + n * w.size) n++;
+    lines.push(`    ${n > 1 ? `${n} x ` : ''}${hex(w.physBase)} size ${hex(w.size)} page ${hex(w.pageSize)}`);
+    i += n;
+  }
+  const a = p.align;
+  lines.push(
+    `  align_addr: ${
+      a.kind === 'none'
+        ? 'none (identity)'
+        : a.kind === 'dwc'
+          ? `DWC, region_align ${hex(a.regionAlign)}, padded to the window page`
+          : `pass-through bits ${a.minBits}..${a.maxBits}, truncated at 2^${a.maxBits}, sizes ${a.sizeGranule === 'pow2' ? 'powers of two' : `rounded to ${a.sizeGranule}`}`
+    }`,
+  );
+  const t = p.atu;
+  lines.push(
+    `  translation: ${
+      t.kind === 'dwc'
+        ? `${t.slots} iATU slots, base aligned to ${hex(t.regionAlign)}, no crossing of ${hex(t.regionLimit)}`
+        : t.kind === 'cadence'
+          ? `${t.maxRegions} regions (${t.maxRegions - 2} usable for data)`
+          : t.kind
+    }`,
+  );
+  const irq = (['msi', 'msix', 'intx'] as const).filter((k) => p.irq[k]).join(', ');
+  lines.push(
+    `  interrupts: ${irq}; messages ${p.irq.mapping}`,
+    `  BAR alignment: ${hex(p.barAlign)}; eDMA: ${p.hasDma ? 'yes' : 'no'}`,
+  );
+  return lines.join('\n');
+}

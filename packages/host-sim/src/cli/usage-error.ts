@@ -1,0 +1,12 @@
+/**
+ * A mistake in what the user asked for (a flag, a profile file, a case file). The CLI
+ * prints its message as one line and exits with {@link USAGE_EXIT_CODE}; never a stack.
+ */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Exit codes: 0 all good, 1 an expectation or check failed, 2 bad input from the user. */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const USAGE_EXIT_CODE = 2;
