@@ -43,3 +43,14 @@ export function passBits(pciAddr: bigint, size: number, minBits: number, maxBits
   const bits = fls64(pciAddr ^ (pciAddr + BigInt(size) - 1n));
   return Math.min(Math.max(bits, minBits), maxBits);
 }
+
+/**
+ * The least number of maps that can cover [addr, addr + size): every 2^maxBits block the
+ * range touches on pass-through controllers (no map crosses one), one otherwise (DWC
+ * pads but never truncates; with no rule the map is exact).
+ */
+export function leastMapCount(rule: AlignRule, addr: bigint, size: number): number {
+  if (rule.kind !== 'pass-bits') return 1;
+  const block = 1n << BigInt(rule.maxBits);
+  return Number((addr + BigInt(size) - 1n) / block - addr / block) + 1;
+}

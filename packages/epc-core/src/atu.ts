@@ -49,6 +49,14 @@ export class Atu {
     return this.slots.length;
   }
 
+  /** Slots a data mapping could take now. */
+  get free(): number {
+    const rule = this.rule;
+    if (rule.kind === 'unlimited') return Number.POSITIVE_INFINITY;
+    const usable = rule.kind === 'cadence' ? this.slots.slice(1, rule.maxRegions - 1) : this.slots;
+    return usable.filter((s) => s === null).length;
+  }
+
   get inUse(): number {
     return this.rule.kind === 'unlimited' ? this.unlimited.size : this.slots.filter((s) => s !== null).length;
   }

@@ -169,6 +169,11 @@ export class Epc implements EndpointLink {
     return this.atu.capacity;
   }
 
+  /** Translation slots free for data mappings right now (Infinity when unlimited). */
+  get freeSlots(): number {
+    return this.atu.free;
+  }
+
   /** Records a leak for every live map outside `allowed`; returns how many. */
   checkLeaks(allowed: ReadonlySet<EpcMap> = new Set()): number {
     let leaks = 0;

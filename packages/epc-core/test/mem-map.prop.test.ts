@@ -1,6 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
 import { MiB } from '../src/address.js';
+import { leastMapCount } from '../src/align-addr.js';
 import { EpcError } from '../src/errors.js';
 import type { AlignRule, EpcProfile } from '../src/profile.js';
 import { BUILTIN_PROFILES } from '../src/profiles.js';
@@ -83,6 +84,17 @@ describe('mem-map, multi-window and dma never fail for a legal range', () => {
       if (!toHost) expect(Buffer.compare(buf, data)).toBe(0);
       expect(epc.liveMaps).toHaveLength(0);
       expect(epc.counters.slotsInUse).toBe(0);
+    },
+  );
+});
+
+describe('map efficiency', () => {
+  test.prop([anyProfile, fc.constantFrom('mem-map', 'multi-window' as const), hostRange(2 * MiB)])(
+    'mem-map and multi-window make exactly the least possible number of maps',
+    (p, name, r) => {
+      const { epc } = testbed(p, [r]);
+      expect(STRATEGIES[name].transfer(epc, r.addr, new Uint8Array(r.size), 'toHost')).toBeNull();
+      expect(epc.counters.memMapCalls).toBe(leastMapCount(p.align, r.addr, r.size));
     },
   );
 });

@@ -17,7 +17,8 @@ export const multiWindowStrategy: TransferStrategy = {
     const maps: EpcMap[] = [];
     while (done < buf.length) {
       let covered = done;
-      while (covered < buf.length) {
+      // Hold maps while slots last; a map call that must fail is not made (it would count as one).
+      while (covered < buf.length && (maps.length === 0 || epc.freeSlots > 0)) {
         const map = epc.memMap(pciAddr + BigInt(covered), buf.length - covered);
         if (map instanceof EpcError) {
           // Out of windows or slots with some maps held: copy those first, then retry.
