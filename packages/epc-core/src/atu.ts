@@ -29,6 +29,8 @@ export class Atu {
   private readonly windows: readonly OutboundWindow[];
   private readonly slots: (AtuSlot | null)[];
   private readonly unlimited = new Map<number, AtuSlot>();
+  /** Slots kept for interrupts from probe on: never counted as free for data. */
+  private readonly reservedSlots = new Set<number>();
 
   constructor(rule: AtuRule, windows: readonly OutboundWindow[]) {
     this.rule = rule;
@@ -53,12 +55,20 @@ export class Atu {
   get free(): number {
     const rule = this.rule;
     if (rule.kind === 'unlimited') return Number.POSITIVE_INFINITY;
-    const usable = rule.kind === 'cadence' ? this.slots.slice(1, rule.maxRegions - 1) : this.slots;
-    return usable.filter((s) => s === null).length;
+    const last = rule.kind === 'cadence' ? rule.maxRegions - 1 : this.slots.length;
+    let free = 0;
+    for (let i = rule.kind === 'cadence' ? 1 : 0; i < last; i++)
+      if (this.slots[i] === null && !this.reservedSlots.has(i)) free++;
+    return free;
   }
 
   get inUse(): number {
     return this.rule.kind === 'unlimited' ? this.unlimited.size : this.slots.filter((s) => s !== null).length;
+  }
+
+  /** Keeps the slot that translates CPU address `cpuBase` for interrupts (RK3399's IRQ region). */
+  reserveSlotFor(cpuBase: number): void {
+    if (this.rule.kind === 'region-per-window') this.reservedSlots.add(this.windowIndex(cpuBase));
   }
 
   /** `map_addr`: programs a slot, or returns the controller's error. */

@@ -59,6 +59,7 @@ export class Epc implements EndpointLink {
       const phys = this.allocator.alloc(size);
       if (phys === null) throw new RangeError(`profile ${profile.name}: no window can hold the interrupt chunk`);
       this.irqReserved = { phys, size, slot: null };
+      this.atu.reserveSlotFor(phys);
     }
   }
 
@@ -169,9 +170,12 @@ export class Epc implements EndpointLink {
     return this.atu.capacity;
   }
 
-  /** Translation slots free for data mappings right now (Infinity when unlimited). */
-  get freeSlots(): number {
-    return this.atu.free;
+  /**
+   * Whether `memMap(pciAddr, size)` would find window memory and a slot now. A driver
+   * that holds several maps knows its controller's windows; this spares it a failing call.
+   */
+  canMap(pciAddr: bigint, size: number): boolean {
+    return this.atu.free > 0 && this.allocator.canAlloc(this.alignAddr(pciAddr, size).mapSize);
   }
 
   /** Records a leak for every live map outside `allowed`; returns how many. */

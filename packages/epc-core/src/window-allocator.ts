@@ -35,13 +35,22 @@ export class OutboundAllocator {
 
   /** `pci_epc_mem_alloc_addr()`: the physical address of a block, or null (ENOMEM). */
   alloc(size: number): number | null {
+    return this.find(size, true);
+  }
+
+  /** Whether {@link alloc} would succeed now, without taking anything. */
+  canAlloc(size: number): boolean {
+    return this.find(size, false) !== null;
+  }
+
+  private find(size: number, take: boolean): number | null {
     for (const s of this.states) {
       if (size > s.window.size) continue;
       const order = blockOrder(size, s.pageSize);
       const blockPages = 2 ** order;
       for (let page = 0; page + blockPages <= s.pages; page += blockPages) {
         if (isFree(s.used, page, blockPages)) {
-          s.used.fill(1, page, page + blockPages);
+          if (take) s.used.fill(1, page, page + blockPages);
           return s.window.physBase + page * s.pageSize;
         }
       }

@@ -17,14 +17,13 @@ export const multiWindowStrategy: TransferStrategy = {
     const maps: EpcMap[] = [];
     while (done < buf.length) {
       let covered = done;
-      // Hold maps while slots last; a map call that must fail is not made (it would count as one).
-      while (covered < buf.length && (maps.length === 0 || epc.freeSlots > 0)) {
+      // Hold maps while windows and slots last; a map call that must fail is not made.
+      while (
+        covered < buf.length &&
+        (maps.length === 0 || epc.canMap(pciAddr + BigInt(covered), buf.length - covered))
+      ) {
         const map = epc.memMap(pciAddr + BigInt(covered), buf.length - covered);
-        if (map instanceof EpcError) {
-          // Out of windows or slots with some maps held: copy those first, then retry.
-          if (maps.length > 0 && (map.errno === 'ENOMEM' || map.errno === 'EBUSY' || map.errno === 'EINVAL')) break;
-          return map;
-        }
+        if (map instanceof EpcError) return map;
         maps.push(map);
         covered += map.pciSize;
       }
