@@ -24,6 +24,7 @@ const MSIX_ENTRY = { size: 16, addrLo: 0, addrHi: 4, data: 8, vectorControl: 12 
 const MSIX_VECTOR_MASKED = 1;
 /** An MSI or MSI-X message is one dword. */
 const IRQ_MESSAGE_SIZE = 4;
+const MESSAGE_ADDRESS_RESERVED = 3n;
 /** The smallest BAR the NVMe function and pci_epc_set_bar() accept. */
 const MIN_BAR_SIZE = 4096;
 
@@ -265,13 +266,15 @@ export class Epc implements EndpointLink {
     return this.sendMessage(message.address, message.data);
   }
 
-  /** Sends every pending MSI-X message whose vector the host has unmasked since. */
-  deliverPendingMsix(): void {
+  /** Sends every pending MSI-X message whose vector the host has unmasked since; returns how many. */
+  deliverPendingMsix(): number {
+    let sent = 0;
     for (const vector of [...this.msixPending]) {
       if (this.msixMasked(vector)) continue;
       this.msixPending.delete(vector);
-      this.raiseIrq('msix', vector);
+      if (this.raiseIrq('msix', vector) === null) sent++;
     }
+    return sent;
   }
 
   // ---- internals ----
@@ -319,6 +322,10 @@ export class Epc implements EndpointLink {
 
   /** Writes an interrupt message the way the profile's controller does (epc-mapping.md §6). */
   private sendMessage(address: bigint, data: number): EpcError | null {
+    // Message Address bits 1:0 are reserved (PCI Local Bus 3.0 §6.8.1.4): the host programmed garbage.
+    if ((address & MESSAGE_ADDRESS_RESERVED) !== 0n || address + BigInt(IRQ_MESSAGE_SIZE) > PCI_ADDR_LIMIT) {
+      return new EpcError('EINVAL', `interrupt message address ${hex(address)} is not a dword in the 64-bit space`);
+    }
     const payload = new Uint8Array(IRQ_MESSAGE_SIZE);
     new DataView(payload.buffer).setUint32(0, data, true);
     const mapping = this.profile.irq.mapping;

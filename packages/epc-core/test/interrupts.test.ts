@@ -117,3 +117,33 @@ describe('interrupts', () => {
     expect(epc.mmioRead32(0, 0x2c)).toBe(1);
   });
 });
+
+describe('interrupt messages the host programmed badly', () => {
+  it('a message address that is not dword aligned is EINVAL, with no map left', () => {
+    const { epc, messages } = withDoorbell('stress');
+    epc.setBar(0, 0x4000);
+    epc.setMsix(8, 0, MSIX_TABLE, MSIX_PBA);
+    epc.config.msixEnabled = true;
+    epc.mmioWrite32(0, MSIX_TABLE, 0xffff_ffff);
+    const error = epc.raiseIrq('msix', 0);
+    expect((error as EpcError).errno).toBe('EINVAL');
+    expect(messages).toHaveLength(0);
+    expect(epc.liveMaps).toHaveLength(0);
+  });
+
+  it('deliverPendingMsix counts what it sent', () => {
+    const { epc } = withDoorbell('generic');
+    epc.setBar(0, 0x4000);
+    epc.setMsix(8, 0, MSIX_TABLE, MSIX_PBA);
+    epc.config.msixEnabled = true;
+    programMsix(epc, 1, true);
+    programMsix(epc, 2, true);
+    epc.raiseIrq('msix', 1);
+    epc.raiseIrq('msix', 2);
+    programMsix(epc, 1, false);
+    expect(epc.deliverPendingMsix()).toBe(1);
+    programMsix(epc, 2, false);
+    expect(epc.deliverPendingMsix()).toBe(1);
+    expect(epc.deliverPendingMsix()).toBe(0);
+  });
+});

@@ -1,0 +1,44 @@
+/**
+ * Abort (08h; NVMe Base 1.4 §5.1, rule Q-10), best effort. Execution is synchronous, so the only
+ * commands that can still be aborted are a waiting Asynchronous Event Request and commands
+ * submitted (tail doorbell rung) but not yet fetched: those are marked and complete with 0/07h
+ * when their turn comes. DW0 bit 0 = 0 means aborted, 1 not aborted. Marked commands not yet
+ * completed count as outstanding aborts: more than ACL + 1 gives 1/03h. An SQID that does not
+ * exist is "not aborted" (the specification makes Abort best effort; QEMU answers 0/02h).
+ */
+import { ABORT, getBits, type NvmeStatus, packFields, STATUS_SUCCESS, Status } from '@epfsim/nvme-spec-types';
+import type { Command } from '../command/command.js';
+import type { NvmeController } from '../controller.js';
+
+/** Identify ACL (0's based): four aborts may be outstanding. */
+export const ACL = 3;
+
+const NOT_ABORTED = packFields(ABORT.DW0, { NOT_ABORTED: 1 });
+const ABORTED = packFields(ABORT.DW0, { NOT_ABORTED: 0 });
+
+function outstandingAborts(c: NvmeController): number {
+  let n = 0;
+  for (const sq of c.sqs) n += sq?.abortCids?.size ?? 0;
+  return n;
+}
+
+/** Abort (08h). */
+export function abort(c: NvmeController, cmd: Command): NvmeStatus {
+  const cdw10 = cmd.cdw(10);
+  const sqid = getBits(cdw10, ABORT.CDW10.SQID);
+  const cid = getBits(cdw10, ABORT.CDW10.CID);
+  if (outstandingAborts(c) > ACL) return Status.ABORT_LIMIT;
+  cmd.dw0 = NOT_ABORTED;
+  const sq = sqid < c.sqs.length ? c.sqs[sqid] : undefined;
+  if (sq === undefined) return STATUS_SUCCESS;
+  if (sqid === 0 && c.aer.abort(cid)) {
+    c.complete(sq, cid, Status.ABORT_REQ, 0);
+    cmd.dw0 = ABORTED;
+    return STATUS_SUCCESS;
+  }
+  if (sq.abortCids?.has(cid) || !c.findQueued(sq, cid)) return STATUS_SUCCESS;
+  sq.abortCids ??= new Set();
+  sq.abortCids.add(cid);
+  cmd.dw0 = ABORTED;
+  return STATUS_SUCCESS;
+}

@@ -1,0 +1,106 @@
+/**
+ * Get Log Page (02h; NVMe Base 1.4 §5.14, rule C-A2): Error Information (01h), SMART / Health
+ * (02h, controller-wide), Firmware Slot (03h) and Commands Supported and Effects (05h). Length is
+ * (NUMD + 1) × 4 bytes from byte offset LPO; bytes past the end of a log read as zero. An unknown
+ * LID gives the specification's 1/09h (QEMU answers 0/02h). Reading a log with RAE = 0 unmasks
+ * the asynchronous events that named it.
+ */
+import {
+  AdminOpcode,
+  CMD_EFFECTS,
+  DWORD_BYTES,
+  decodeGetLogPage,
+  encodeCommandEffectsLog,
+  encodeFirmwareSlotLog,
+  FW_SLOT_AFI,
+  isSuccess,
+  Lid,
+  NVME_NSID_ALL,
+  type NvmeStatus,
+  NvmOpcode,
+  packFields,
+  READ_WRITE,
+  SQE,
+  Status,
+} from '@epfsim/nvme-spec-types';
+import type { Command } from '../command/command.js';
+import type { NvmeController } from '../controller.js';
+
+/** Firmware slot 1 is the active one. */
+const ACTIVE_SLOT = 1;
+const CDW10_BYTE = SQE.CDW10.off;
+/** NUMDL is CDW10 bits 31:16. */
+const NUMDL_BYTE = SQE.CDW10.off + 2;
+/** The largest logical block this controller formats. */
+const MAX_BLOCK_SIZE = 4096;
+/** Largest Read/Write: 2^16 blocks (NLB is 16 bits, 0's based) of the largest block size. */
+const MAX_UNBOUNDED_TRANSFER = 2 ** READ_WRITE.CDW12.NLB.len * MAX_BLOCK_SIZE;
+const CDW12_BYTE = SQE.CDW12.off;
+const NSID_BYTE = SQE.NSID.off;
+
+/** Commands Supported and Effects: every opcode implemented, with LBCC for the ones that change data. */
+export function buildCommandEffectsLog(): Uint8Array {
+  const supported = packFields(CMD_EFFECTS, { CSUPP: 1 });
+  const changesData = packFields(CMD_EFFECTS, { CSUPP: 1, LBCC: 1 });
+  const acs: number[] = [];
+  for (const op of [
+    AdminOpcode.DELETE_IO_SQ,
+    AdminOpcode.CREATE_IO_SQ,
+    AdminOpcode.GET_LOG_PAGE,
+    AdminOpcode.DELETE_IO_CQ,
+    AdminOpcode.CREATE_IO_CQ,
+    AdminOpcode.IDENTIFY,
+    AdminOpcode.ABORT,
+    AdminOpcode.SET_FEATURES,
+    AdminOpcode.GET_FEATURES,
+    AdminOpcode.ASYNC_EVENT_REQUEST,
+  ]) {
+    acs[op] = supported;
+  }
+  const iocs: number[] = [];
+  for (const op of [NvmOpcode.FLUSH, NvmOpcode.READ, NvmOpcode.COMPARE, NvmOpcode.VERIFY]) iocs[op] = supported;
+  for (const op of [NvmOpcode.WRITE, NvmOpcode.WRITE_ZEROES, NvmOpcode.DATASET_MANAGEMENT]) iocs[op] = changesData;
+  return encodeCommandEffectsLog({ acs: Array.from(acs, (v) => v ?? 0), iocs: Array.from(iocs, (v) => v ?? 0) });
+}
+
+/** The Firmware Slot log: slot 1 active, holding the configured firmware revision. */
+function firmwareSlotLog(c: NvmeController): Uint8Array {
+  return encodeFirmwareSlotLog({ afi: packFields(FW_SLOT_AFI, { ACTIVE: ACTIVE_SLOT }), frs: [c.config.firmware] });
+}
+
+/** Get Log Page (02h). */
+export function getLogPage(c: NvmeController, cmd: Command): NvmeStatus {
+  const args = decodeGetLogPage({ cdw10: cmd.cdw(10), cdw11: cmd.cdw(11), cdw12: cmd.cdw(12), cdw13: cmd.cdw(13) });
+  let log: Uint8Array;
+  switch (args.lid) {
+    case Lid.ERROR_INFORMATION:
+      log = c.errorLog.encode();
+      break;
+    case Lid.SMART_HEALTH:
+      // LPA bit 0 is clear: SMART is controller-wide, so only NSID 0 or FFFFFFFFh (§5.14.1.2).
+      if (cmd.nsid !== 0 && cmd.nsid !== NVME_NSID_ALL) return cmd.fail(Status.INVALID_FIELD, NSID_BYTE);
+      log = c.smart.encode(c.config.now(), c.errorLog.total, c.features.temperatureWarning);
+      break;
+    case Lid.FIRMWARE_SLOT:
+      log = firmwareSlotLog(c);
+      break;
+    case Lid.COMMANDS_SUPPORTED_EFFECTS:
+      log = c.commandEffectsLog;
+      break;
+    default:
+      return cmd.fail(Status.INVALID_LOG_PAGE, CDW10_BYTE);
+  }
+  if (args.offset % BigInt(DWORD_BYTES) !== 0n || args.offset >= BigInt(log.length)) {
+    return cmd.fail(Status.INVALID_FIELD, CDW12_BYTE);
+  }
+  // NUMD reaches 16 GiB: with MDTS unlimited, the largest transfer an NVM command can ask for bounds it.
+  if (c.exceedsMdts(args.length) || args.length > MAX_UNBOUNDED_TRANSFER)
+    return cmd.fail(Status.INVALID_FIELD, NUMDL_BYTE);
+  const start = Number(args.offset);
+  // The data pointer is checked for the whole length, but only the log's bytes move; the rest of
+  // the host buffer is left as it was, as QEMU's nvme_c2h() of the available length does.
+  const n = Math.min(args.length, log.length - start);
+  const status = c.sendToHost(cmd, log.subarray(start, start + n), args.length);
+  if (isSuccess(status)) c.aer.logRead(args.lid, args.rae);
+  return status;
+}

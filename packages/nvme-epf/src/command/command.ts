@@ -1,0 +1,114 @@
+/**
+ * The command being executed: a view of its 64-byte SQE in the fetch buffer (never copied), the
+ * queue it came from, and what the handler answers besides the status: completion DW0 and, for
+ * the Error Information log, where in the SQE the error is (parameter error location) and the LBA.
+ * One instance is reused for every command, since execution is synchronous inside poll().
+ */
+import {
+  type BitField,
+  NVME_NSID_ALL,
+  type NvmeStatus,
+  SQE,
+  type SqeCdwIndex,
+  sqeCdw,
+  sqeCid,
+  sqeFuse,
+  sqeNsid,
+  sqeOpcode,
+  sqePrp1,
+  sqePrp2,
+  sqePsdt,
+} from '@epfsim/nvme-spec-types';
+import type { SubmissionQueue } from '../queues/submission-queue.js';
+
+/** A handler's answer that means "no completion now" (an Asynchronous Event Request waits for an event). */
+export const DEFERRED = -1;
+/** What a handler returns: a status, or {@link DEFERRED}. */
+export type HandlerResult = NvmeStatus | typeof DEFERRED;
+
+/** Parameter Error Location value when it is not known (NVMe Base 1.4, Error Information log, FFFFh). */
+export const NO_ERROR_LOCATION = 0xffff;
+/** Bytes in a qword: SGL1 is copied as two. */
+const QWORD = 8;
+/** Bits per byte, for the Parameter Error Location bit field. */
+const BITS_PER_BYTE = 8;
+
+export class Command {
+  #sglView: DataView | undefined;
+  view: DataView;
+  base = 0;
+  sq: SubmissionQueue | null = null;
+  opcode = 0;
+  cid = 0;
+  nsid = 0;
+  psdt = 0;
+  fuse = 0;
+  /** Completion DW0, command specific. */
+  dw0 = 0;
+  /** Byte offset (7:0) and bit (10:8) in the SQE of the field in error, or {@link NO_ERROR_LOCATION}. */
+  errorLocation = NO_ERROR_LOCATION;
+  /** The first LBA in error, for the Error Information log. */
+  errorLba = 0n;
+
+  constructor(view: DataView) {
+    this.view = view;
+  }
+
+  /** Points the command at the SQE at `view[base]` from `sq` and clears the answer fields. */
+  load(view: DataView, base: number, sq: SubmissionQueue): void {
+    this.view = view;
+    this.base = base;
+    this.sq = sq;
+    this.opcode = sqeOpcode(view, base);
+    this.cid = sqeCid(view, base);
+    this.nsid = sqeNsid(view, base);
+    this.psdt = sqePsdt(view, base);
+    this.fuse = sqeFuse(view, base);
+    this.dw0 = 0;
+    this.errorLocation = NO_ERROR_LOCATION;
+    this.errorLba = 0n;
+  }
+
+  get qid(): number {
+    return this.sq?.qid ?? 0;
+  }
+
+  cdw(n: SqeCdwIndex): number {
+    return sqeCdw(this.view, this.base, n);
+  }
+
+  get prp1(): bigint {
+    return sqePrp1(this.view, this.base);
+  }
+
+  get prp2(): bigint {
+    return sqePrp2(this.view, this.base);
+  }
+
+  /** The 16 bytes of SGL1 (DPTR), copied into `into` (16 bytes) as two qwords, without allocating. */
+  copySgl1(into: Uint8Array): Uint8Array {
+    const dst =
+      this.#sglView?.buffer === into.buffer ? this.#sglView : new DataView(into.buffer, into.byteOffset, into.length);
+    this.#sglView = dst;
+    const src = this.base + SQE.SGL1.off;
+    dst.setBigUint64(0, this.view.getBigUint64(src, true), true);
+    dst.setBigUint64(QWORD, this.view.getBigUint64(src + QWORD, true), true);
+    return into;
+  }
+
+  /** Returns `status` and records that the field at SQE byte `byte`, bit `bit` caused it. */
+  fail(status: NvmeStatus, byte: number, bit = 0): NvmeStatus {
+    this.errorLocation = byte + bit * 2 ** BITS_PER_BYTE;
+    return status;
+  }
+
+  /** Returns `status` and records that field `field` of the dword at SQE byte `dword` caused it. */
+  failField(status: NvmeStatus, dword: number, field: BitField): NvmeStatus {
+    return this.fail(status, dword + Math.floor(field.bit / BITS_PER_BYTE), field.bit % BITS_PER_BYTE);
+  }
+
+  /** NSID is a broadcast value (FFFFFFFFh). */
+  get nsidIsBroadcast(): boolean {
+    return this.nsid === NVME_NSID_ALL;
+  }
+}

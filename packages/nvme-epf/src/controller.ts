@@ -1,0 +1,834 @@
+/**
+ * The NVMe controller as an endpoint function (NVMe Base 1.4 §3 and §7; the Linux function is
+ * drivers/nvme/target/pci-epf.c). It sees the host only the way the real function does: BAR0 is
+ * memory it polls, and host memory is reached through the EPC with the configured strategy.
+ *
+ * {@link NvmeController.poll} is one step: CC edges, CQ head doorbells (posting completions that
+ * waited for room), doorbells of queues that do not exist, then one arbitration round over the SQs
+ * (each gives up to the burst of commands, fetched in one read, executed synchronously and
+ * completed through the CQ logic), interrupt coalescing timers and pending MSI-X messages.
+ */
+import { type Epc, EpcError, type EpcMap, STRATEGIES } from '@epfsim/epc-core';
+import {
+  AQA,
+  AsyncEventInfoError,
+  AsyncEventInfoSmart,
+  AsyncEventType,
+  CAP_CSS,
+  CC,
+  CC_AMS,
+  CC_CSS,
+  CC_SHN,
+  CQE_SIZE,
+  CSTS,
+  CSTS_SHST,
+  cqeSetCid,
+  cqeSetDw0,
+  cqeSetDw1,
+  cqeSetSqhd,
+  cqeSetSqid,
+  cqeSetStatus,
+  cqHeadDoorbell,
+  encodeCap,
+  getBits,
+  IDENTIFY_DATA_SIZE,
+  isSuccess,
+  Lid,
+  mpsToPageSize,
+  NVME_NVM_IOCQES,
+  NVME_NVM_IOSQES,
+  NVME_VS_2_0,
+  type NvmeStatus,
+  SGL_DESCRIPTOR_SIZE,
+  SMART_CRITICAL_WARNING,
+  SQE_SIZE,
+  STATUS_SUCCESS,
+  Status,
+  setBits,
+  sqeCid,
+  sqTailDoorbell,
+} from '@epfsim/nvme-spec-types';
+import { AsyncEvents } from './admin/async-events.js';
+import { executeAdmin } from './admin/dispatch.js';
+import { FeatureState } from './admin/features.js';
+import { buildIdentifyController, buildIdentifyNamespace } from './admin/identify.js';
+import { buildCommandEffectsLog } from './admin/log-pages.js';
+import { Command, DEFERRED } from './command/command.js';
+import type { NvmeFunctionConfig } from './config.js';
+import { type DataPointerOptions, type DataSegment, parsePrps, parseSgl } from './data-pointer/index.js';
+import { HostPort } from './data-transfer.js';
+import { ERROR_NO_COMMAND, ErrorLog } from './health/error-log.js';
+import { SmartCounters } from './health/smart.js';
+import { Interrupts } from './interrupts.js';
+import { executeIo } from './io/dispatch.js';
+import { Namespace } from './namespace/namespace.js';
+import { CompletionQueue } from './queues/completion-queue.js';
+import { SubmissionQueue } from './queues/submission-queue.js';
+import { type Bar0Layout, computeBar0Layout } from './registers/bar0-layout.js';
+import { RegisterFile } from './registers/register-file.js';
+import { type FunctionStats, newStats, statusKey } from './stats.js';
+import { TraceRing } from './trace.js';
+
+/** The function's BAR (NVMe requires registers in BAR0, a 64-bit BAR). */
+export const NVME_BAR = 0;
+/** CAP.TO: 15 × 500 ms = 7.5 s to wait for RDY, as the nvmet core reports. */
+const CAP_TIMEOUT = 15;
+/** CAP.MPSMIN = 0 (4 KiB) and MPSMAX = 4 (64 KiB): the parsers handle any power-of-two page. */
+export const MPSMIN = 0;
+export const MPSMAX = 4;
+/** MSI offers at most 32 vectors, a power of two (PCI Local Bus 3.0 §6.8.1.3). */
+const MSI_MAX_VECTORS = 32;
+/**
+ * Translation slots kept free when deciding whether to keep a CQ mapped: one for data and one for
+ * an interrupt message on controllers that map MSI transiently. The Linux function maps every CQ
+ * and refuses a queue it cannot map in one piece; here such a CQ is reached per post instead.
+ */
+const CQ_MAP_SLOT_RESERVE = 2;
+/** SQEs fetched in one read at most: the largest finite Arbitration Burst, 2^6 (AB = 110b). */
+const FETCH_ENTRIES = 64;
+/** Each queue id has two doorbells: SQ tail (index 2 × qid) and CQ head (2 × qid + 1). */
+const DOORBELLS_PER_QID = 2;
+/** The bounce buffer starts at MDTS, or at one Identify page when MDTS is unlimited (it grows then). */
+const MIN_BOUNCE = IDENTIFY_DATA_SIZE;
+/** Controller states. */
+type State = 'disabled' | 'ready' | 'fatal' | 'shutdown';
+
+/** Statuses, cached by value, for the stats keys (no string per completion). */
+const statusKeys = new Map<number, string>();
+
+export class NvmeController {
+  readonly config: NvmeFunctionConfig;
+  readonly epc: Epc;
+  readonly port: HostPort;
+  readonly layout: Bar0Layout;
+  readonly regs: RegisterFile;
+  readonly namespaces: readonly Namespace[];
+  readonly sqs: (SubmissionQueue | undefined)[];
+  readonly cqs: (CompletionQueue | undefined)[];
+  readonly interrupts: Interrupts;
+  readonly features: FeatureState;
+  readonly aer: AsyncEvents;
+  readonly errorLog = new ErrorLog();
+  readonly smart: SmartCounters;
+  readonly trace = new TraceRing();
+  readonly stats: FunctionStats = newStats();
+  /** CAP as reported. */
+  readonly cap: bigint;
+  /** Data-pointer parser options; the page size follows CC.MPS at enable. */
+  readonly dataPointer: DataPointerOptions;
+  /** Segments of the command being executed, and SGL1's 16 bytes. */
+  readonly segments: DataSegment[] = [];
+  readonly sgl1 = new Uint8Array(SGL_DESCRIPTOR_SIZE);
+  /** Memory page size from CC.MPS (valid while enabled). */
+  pageSize = mpsToPageSize(MPSMIN);
+  /** Number of Queues allocated, 0's based (NSQA, NCQA). */
+  nsqa: number;
+  ncqa: number;
+  /** An I/O queue was created since the last reset (Number of Queues is then a sequence error). */
+  ioQueuesCreated = false;
+  #state: State = 'disabled';
+  #closed = false;
+  /** Set by a completed shutdown: the next enable is a new power cycle. */
+  #poweredDown = false;
+  readonly #command: Command;
+  /** SQEs are fetched here, a burst at a time; reused for every fetch. */
+  readonly #fetch: Uint8Array;
+  readonly #fetchView: DataView;
+  /** One CQE, filled and written for each post. */
+  readonly #cqe = new Uint8Array(CQE_SIZE);
+  readonly #cqeView = new DataView(this.#cqe.buffer);
+  /** One SQE read outside the fetch buffer (Delete SQ, Abort), which may hold the running batch. */
+  readonly #scratchSqe = new Uint8Array(SQE_SIZE);
+  readonly #scratchView = new DataView(this.#scratchSqe.buffer);
+  /** Last value seen in each doorbell of a queue that does not exist (index 2 × qid + 0/1). */
+  readonly #strayDoorbells: Uint32Array;
+  #bounce: Uint8Array;
+  #bounce2: Uint8Array;
+  #identifyController: Uint8Array | undefined;
+  readonly #identifyNamespaces = new Map<number, Uint8Array>();
+  #effectsLog: Uint8Array | undefined;
+  #temperatureReported = false;
+
+  constructor(epc: Epc, config: NvmeFunctionConfig) {
+    this.config = config;
+    this.epc = epc;
+    this.port = new HostPort(epc, STRATEGIES[config.strategy]);
+    const profileIrq = epc.profile.irq;
+    const useMsix = config.irq === 'msix' && profileIrq.msix;
+    const useMsi = config.irq !== 'intx' && profileIrq.msi;
+    this.layout = computeBar0Layout(config.maxIoQueues, config.dstrd, useMsix ? config.msixVectors : 0);
+    const bar = epc.setBar(NVME_BAR, this.layout.size);
+    if (useMsix) {
+      epc.setMsix(config.msixVectors, NVME_BAR, this.layout.msixTableOffset!, this.layout.msixPbaOffset!);
+    }
+    const msiVectors = Math.min(MSI_MAX_VECTORS, 2 ** Math.ceil(Math.log2(config.maxIoQueues + 1)));
+    if (useMsi) epc.setMsi(msiVectors);
+    this.cap = encodeCap({
+      MQES: config.mqes,
+      CQR: 1,
+      TO: CAP_TIMEOUT,
+      DSTRD: config.dstrd,
+      CSS: CAP_CSS.NVM,
+      MPSMIN,
+      MPSMAX,
+    });
+    this.regs = new RegisterFile(bar, this.cap, NVME_VS_2_0);
+    this.namespaces = config.namespaces.map((ns, i) => new Namespace(i + 1, ns, config.serial));
+    this.sqs = new Array(this.layout.queuePairs).fill(undefined);
+    this.cqs = new Array(this.layout.queuePairs).fill(undefined);
+    const vectors = useMsix ? config.msixVectors : useMsi ? msiVectors : 1;
+    this.interrupts = new Interrupts(epc, vectors, { msix: useMsix, msi: useMsi }, this.stats, this.trace, config.now);
+    this.features = new FeatureState(config);
+    this.aer = new AsyncEvents((cid, status, dw0) => {
+      const adminSq = this.sqs[0];
+      if (adminSq !== undefined) this.complete(adminSq, cid, status, dw0);
+    });
+    this.smart = new SmartCounters(config.now());
+    this.nsqa = config.maxIoQueues - 1;
+    this.ncqa = config.maxIoQueues - 1;
+    const o = config.options;
+    this.dataPointer = {
+      pageSize: this.pageSize,
+      sgl: { support: o.sglSupport, bitBucket: o.sglBitBucket, excessLength: o.sglExcessLength },
+      checkPrp1Dword: o.checkPrp1Dword,
+      checkListQword: o.checkPrpListQword,
+      chainPointerOffset: o.prpChainPointerOffset,
+      segmentChainEnd: o.sglSegmentChainEnd,
+      bitBucketOnWrite: o.bitBucketOnWrite,
+    };
+    this.#fetch = new Uint8Array(FETCH_ENTRIES * SQE_SIZE);
+    this.#fetchView = new DataView(this.#fetch.buffer);
+    this.#command = new Command(this.#fetchView);
+    this.#strayDoorbells = new Uint32Array(this.layout.queuePairs * DOORBELLS_PER_QID);
+    this.#bounce = new Uint8Array(config.mdtsBytes === 0 ? MIN_BOUNCE : config.mdtsBytes);
+    this.#bounce2 = new Uint8Array(0);
+  }
+
+  // ---- public surface (NvmeFunction) ----
+
+  get state(): State {
+    return this.#state;
+  }
+
+  /** One step of the function; returns the work done (0 = idle). */
+  poll(): number {
+    if (this.#closed) return 0;
+    let work = 0;
+    const unmasked = this.regs.refresh();
+    if (unmasked !== 0) this.interrupts.onUnmasked(unmasked, this.regs.intMask);
+    work += this.#serviceCc();
+    if (this.#state === 'ready') {
+      work += this.#serviceCqDoorbells();
+      work += this.#serviceStrayDoorbells();
+      work += this.#serviceSqs();
+      work += this.interrupts.tick(this.regs.intMask);
+    }
+    this.interrupts.deliverPending();
+    this.interrupts.updateIntx(this.cqs, this.regs.intMask);
+    return work;
+  }
+
+  /**
+   * Commands fetched that have no completion yet: AERs waiting for an event and completions
+   * waiting for room in a full CQ. fetched = completed + dropped + pending at every step.
+   */
+  get pendingCompletions(): number {
+    let n = this.aer.outstanding;
+    for (const cq of this.cqs) n += cq?.deferred.length ?? 0;
+    return n;
+  }
+
+  /** CQ maps held on purpose while their queue lives (a leak check allows them). */
+  persistentMaps(): ReadonlySet<EpcMap> {
+    const maps = new Set<EpcMap>();
+    for (const cq of this.cqs) if (cq?.map) maps.add(cq.map);
+    return maps;
+  }
+
+  /** Releases every mapping and closes the backends; the function does nothing afterwards. */
+  close(): void {
+    if (this.#closed) return;
+    if (this.#state === 'ready') this.smart.unsafeShutdowns++;
+    this.#teardown();
+    for (const ns of this.namespaces) ns.backend.close();
+    this.#closed = true;
+  }
+
+  // ---- services for the command handlers ----
+
+  /** Vectors a CQ may name now (Create I/O CQ IV check, Q-7). */
+  get usableVectors(): number {
+    return this.interrupts.usableVectors;
+  }
+
+  /** The namespace of an NSID, or undefined when the NSID is not an active namespace. */
+  namespace(nsid: number): Namespace | undefined {
+    return this.namespaces[nsid - 1];
+  }
+
+  /** True when `bytes` exceeds MDTS (C-3: 2^MDTS × the minimum page; 0 = no limit). */
+  exceedsMdts(bytes: number): boolean {
+    return this.config.mdtsBytes !== 0 && bytes > this.config.mdtsBytes;
+  }
+
+  /** A reusable buffer of `n` bytes for command data (grows only when MDTS is unlimited). */
+  bounce(n: number): Uint8Array {
+    if (this.#bounce.length < n) this.#bounce = new Uint8Array(n);
+    return this.#bounce.subarray(0, n);
+  }
+
+  /** Bytes the bounce buffer holds now (MDTS, or more after a larger unlimited transfer). */
+  get bounceCapacity(): number {
+    return this.#bounce.length;
+  }
+
+  /** A second reusable buffer (Compare reads the media into it). */
+  bounce2(n: number): Uint8Array {
+    if (this.#bounce2.length < n) this.#bounce2 = new Uint8Array(Math.max(n, this.#bounce.length));
+    return this.#bounce2.subarray(0, n);
+  }
+
+  /** Parses the command's data pointer for `length` bytes into {@link segments}. */
+  mapData(cmd: Command, length: number, toHost: boolean): NvmeStatus {
+    if (cmd.psdt === 0) {
+      return parsePrps(cmd.prp1, cmd.prp2, length, this.dataPointer, this.port.reader, this.segments);
+    }
+    return parseSgl(cmd.copySgl1(this.sgl1), length, toHost, this.dataPointer, this.port.reader, this.segments);
+  }
+
+  /**
+   * Sends `data` to the host through the command's data pointer (Identify, Get Log Page), which
+   * is parsed for `length` bytes (the command's transfer length, at least `data.length`).
+   */
+  sendToHost(cmd: Command, data: Uint8Array, length = data.length): NvmeStatus {
+    const status = this.mapData(cmd, length, true);
+    if (!isSuccess(status)) return status;
+    if (!this.port.transferSegments(this.segments, data, 'toHost')) return this.dataTransferError(cmd);
+    this.stats.dataBytesToHost += data.length;
+    return STATUS_SUCCESS;
+  }
+
+  /** Fills `data` from the host through the command's data pointer (Write, Dataset Management). */
+  receiveFromHost(cmd: Command, data: Uint8Array): NvmeStatus {
+    const status = this.mapData(cmd, data.length, false);
+    if (!isSuccess(status)) return status;
+    if (!this.port.transferSegments(this.segments, data, 'fromHost')) return this.dataTransferError(cmd);
+    this.stats.dataBytesFromHost += data.length;
+    return STATUS_SUCCESS;
+  }
+
+  /** P-9: a failed host access during the data phase is Data Transfer Error (0/04h). */
+  dataTransferError(cmd: Command): NvmeStatus {
+    this.trace.record({
+      kind: 'command-error',
+      message: `data transfer failed: ${this.port.lastError?.toString() ?? 'unknown'}`,
+      qid: cmd.qid,
+      cid: cmd.cid,
+      status: Status.DATA_XFER_ERROR,
+    });
+    return Status.DATA_XFER_ERROR;
+  }
+
+  /** Queues a completion for `cid` of `sq`: posted now, or kept in order until the CQ has room. */
+  complete(sq: SubmissionQueue, cid: number, status: NvmeStatus, dw0: number, cmd?: Command): void {
+    if (!isSuccess(status)) this.#recordError(sq, cid, status, cmd);
+    let key = statusKeys.get(status);
+    if (key === undefined) {
+      key = statusKey(status);
+      statusKeys.set(status, key);
+    }
+    const byStatus = this.stats.completionsByStatus;
+    byStatus[key] = (byStatus[key] ?? 0) + 1;
+    const cq = sq.cq;
+    if (cq.deferred.length > 0 || cq.full) {
+      cq.deferred.push({ sq, cid, status, dw0 });
+      this.stats.deferredCompletions++;
+      return;
+    }
+    this.#post(cq, sq, cid, status, dw0);
+  }
+
+  /** An error asynchronous event (type 0) naming the Error Information log, with a log entry. */
+  errorEvent(info: number, qid: number, message: string): void {
+    this.stats.invalidDoorbellWrites++;
+    this.trace.record({
+      kind:
+        info === AsyncEventInfoError.WRITE_TO_INVALID_DOORBELL ? 'doorbell-without-queue' : 'invalid-doorbell-value',
+      message,
+      qid,
+    });
+    this.errorLog.record({
+      sqid: qid,
+      cid: ERROR_NO_COMMAND,
+      status: STATUS_SUCCESS,
+      phase: 0,
+      location: ERROR_NO_COMMAND,
+      lba: 0n,
+      nsid: 0,
+    });
+    this.stats.asyncEventsPosted++;
+    this.aer.notify(AsyncEventType.ERROR, info, Lid.ERROR_INFORMATION);
+  }
+
+  /** Creates I/O CQ `qid` (the checks are the caller's, Q-7). */
+  createCq(qid: number, base: bigint, size: number, ien: boolean, vector: number): void {
+    const cq = new CompletionQueue(qid, base, size, ien, vector);
+    this.#mapCq(cq);
+    this.cqs[qid] = cq;
+    this.#zeroDoorbell(cqHeadDoorbell(qid, this.config.dstrd), qid, 1);
+    if (qid !== 0) this.ioQueuesCreated = true;
+  }
+
+  /** Creates I/O SQ `qid` on `cq` (the checks are the caller's, Q-8). */
+  createSq(qid: number, base: bigint, size: number, cq: CompletionQueue): void {
+    const sq = new SubmissionQueue(qid, base, size, cq);
+    cq.sqCount++;
+    this.sqs[qid] = sq;
+    this.#zeroDoorbell(sqTailDoorbell(qid, this.config.dstrd), qid, 0);
+    if (qid !== 0) this.ioQueuesCreated = true;
+  }
+
+  /**
+   * Deletes SQ `qid` (Q-9): commands submitted but not fetched complete with 0/08h on its CQ
+   * before the Delete completes; nothing is in flight, since execution is synchronous.
+   */
+  deleteSq(sq: SubmissionQueue): void {
+    this.#refreshTail(sq);
+    while (sq.head !== sq.tail && !sq.stalled) {
+      if (!this.port.read(sq.base + BigInt(sq.head * SQE_SIZE), this.#scratchSqe)) {
+        this.fatal(`SQ ${sq.qid}: fetching entry ${sq.head} for deletion failed`, sq.qid);
+        break;
+      }
+      sq.head = (sq.head + 1) % sq.size;
+      this.stats.commandsFetched++;
+      this.complete(sq, sqeCid(this.#scratchView, 0), Status.ABORT_QUEUE, 0);
+    }
+    sq.cq.sqCount--;
+    this.sqs[sq.qid] = undefined;
+    this.#zeroDoorbell(sqTailDoorbell(sq.qid, this.config.dstrd), sq.qid, 0);
+  }
+
+  /** Deletes CQ `qid`: its map is released; completions still waiting for room are dropped. */
+  deleteCq(cq: CompletionQueue): void {
+    this.stats.commandsDropped += cq.deferred.length;
+    cq.deferred.length = 0;
+    this.#unmapCq(cq);
+    this.cqs[cq.qid] = undefined;
+    this.#zeroDoorbell(cqHeadDoorbell(cq.qid, this.config.dstrd), cq.qid, 1);
+  }
+
+  /** Finds `cid` among the entries of `sq` submitted but not fetched (Abort, Q-10). */
+  findQueued(sq: SubmissionQueue, cid: number): boolean {
+    this.#refreshTail(sq);
+    for (let i = sq.head; i !== sq.tail; i = (i + 1) % sq.size) {
+      if (!this.port.read(sq.base + BigInt(i * SQE_SIZE), this.#scratchSqe)) return false;
+      if (sqeCid(this.#scratchView, 0) === cid) return true;
+    }
+    return false;
+  }
+
+  /** Sets CSTS.CFS: a failure the controller cannot report through a CQ (an SQE or CQE access failed). */
+  fatal(message: string, qid?: number): void {
+    this.stats.fatalErrors++;
+    this.trace.record({ kind: 'controller-fatal', message, ...(qid !== undefined ? { qid } : {}) });
+    this.#state = 'fatal';
+    this.regs.csts = setBits(this.regs.csts, CSTS.CFS, 1);
+  }
+
+  /** Identify Controller data (built once; nothing in it changes while the function lives). */
+  get identifyController(): Uint8Array {
+    this.#identifyController ??= buildIdentifyController(this);
+    return this.#identifyController;
+  }
+
+  /** Identify Namespace data of `ns` (built once per namespace). */
+  identifyNamespace(ns: Namespace): Uint8Array {
+    let data = this.#identifyNamespaces.get(ns.nsid);
+    if (data === undefined) {
+      data = buildIdentifyNamespace(ns);
+      this.#identifyNamespaces.set(ns.nsid, data);
+    }
+    return data;
+  }
+
+  /** Commands Supported and Effects log (built once). */
+  get commandEffectsLog(): Uint8Array {
+    this.#effectsLog ??= buildCommandEffectsLog();
+    return this.#effectsLog;
+  }
+
+  /**
+   * The composite temperature crossed a threshold (Temperature Threshold feature): report a
+   * SMART / Health event (type 1, info 01h, log 02h) if Asynchronous Event Configuration enables
+   * temperature warnings, once per crossing.
+   */
+  checkTemperature(): void {
+    const warning = this.features.temperatureWarning;
+    if (warning === this.#temperatureReported) return;
+    this.#temperatureReported = warning;
+    const enabled = getBits(this.features.asyncEventConfig, SMART_CRITICAL_WARNING.TEMPERATURE) === 1;
+    if (!warning || !enabled) return;
+    this.stats.asyncEventsPosted++;
+    this.aer.notify(AsyncEventType.SMART, AsyncEventInfoSmart.TEMPERATURE_THRESHOLD, Lid.SMART_HEALTH);
+  }
+
+  // ---- CC state machine (§3.1.5, §7.6) ----
+
+  #serviceCc(): number {
+    const cc = this.regs.readCc();
+    const prev = this.regs.ccSeen;
+    if (cc === prev) return 0;
+    this.regs.ccSeen = cc;
+    const en = getBits(cc, CC.EN) === 1;
+    const shn = getBits(cc, CC.SHN);
+    const prevShn = getBits(prev, CC.SHN);
+    if (!en) {
+      if (this.#state !== 'disabled') this.#reset();
+      // A shutdown notification to a disabled controller has nothing to do: it is complete at once.
+      if (shn !== CC_SHN.NONE && prevShn === CC_SHN.NONE) {
+        this.regs.csts = setBits(this.regs.csts, CSTS.SHST, CSTS_SHST.COMPLETE);
+      } else if (shn === CC_SHN.NONE) {
+        this.regs.csts = setBits(this.regs.csts, CSTS.SHST, CSTS_SHST.NORMAL);
+      }
+      return 1;
+    }
+    if (shn !== CC_SHN.NONE) {
+      if (this.#state !== 'shutdown') this.#shutdown(shn);
+      return 1;
+    }
+    // EN = 1 and no shutdown notification: enable from reset, or again after a completed
+    // shutdown (Linux fix #4: the host may re-enable without the function seeing EN drop).
+    if (this.#state === 'disabled' || this.#state === 'shutdown') this.#enable(cc);
+    return 1;
+  }
+
+  #enable(cc: number): void {
+    if (this.#state === 'shutdown') this.#teardown();
+    const aqa = this.regs.readAqa();
+    const asqs = getBits(aqa, AQA.ASQS);
+    const acqs = getBits(aqa, AQA.ACQS);
+    const asq = this.regs.readAsq();
+    const acq = this.regs.readAcq();
+    const mps = getBits(cc, CC.MPS);
+    const css = getBits(cc, CC.CSS);
+    const ams = getBits(cc, CC.AMS);
+    const iosqes = getBits(cc, CC.IOSQES);
+    const iocqes = getBits(cc, CC.IOCQES);
+    const pageSize = mpsToPageSize(mps);
+    const mask = BigInt(pageSize - 1);
+    let reason: string | null = null;
+    // Q-1 / P-13: each of these fails the enable with CSTS.CFS, as QEMU's nvme_start_ctrl() does.
+    if (mps < MPSMIN || mps > MPSMAX) reason = `CC.MPS ${mps} outside CAP [${MPSMIN}, ${MPSMAX}]`;
+    else if (css !== CC_CSS.NVM) reason = `CC.CSS ${css} is not a supported command set (CAP.CSS = NVM)`;
+    else if (ams !== CC_AMS.RR) reason = `CC.AMS ${ams}: only round robin is supported (CAP.AMS = 0)`;
+    else if (asqs === 0 || acqs === 0) reason = `AQA ${aqa.toString(16)}: ASQS and ACQS must be non-zero`;
+    else if ((asq & mask) !== 0n) reason = `ASQ 0x${asq.toString(16)} is not aligned to the ${pageSize}-byte page`;
+    else if ((acq & mask) !== 0n) reason = `ACQ 0x${acq.toString(16)} is not aligned to the ${pageSize}-byte page`;
+    // Linux fix #17: never trust other entry sizes. 0 is allowed until I/O queues are created.
+    else if (iosqes !== 0 && iosqes !== NVME_NVM_IOSQES) reason = `CC.IOSQES ${iosqes}: only 6 (64 B) is supported`;
+    else if (iocqes !== 0 && iocqes !== NVME_NVM_IOCQES) reason = `CC.IOCQES ${iocqes}: only 4 (16 B) is supported`;
+    if (reason !== null) {
+      this.trace.record({ kind: 'enable-failed', message: reason });
+      this.stats.fatalErrors++;
+      this.#state = 'fatal';
+      this.regs.csts = setBits(0, CSTS.CFS, 1);
+      return;
+    }
+    this.pageSize = pageSize;
+    this.dataPointer.pageSize = pageSize;
+    this.#zeroAllDoorbells();
+    this.createCq(0, acq, acqs + 1, true, 0);
+    this.createSq(0, asq, asqs + 1, this.cqs[0]!);
+    this.ioQueuesCreated = false;
+    this.stats.enables++;
+    if (this.#poweredDown) {
+      this.smart.powerCycles++;
+      this.#poweredDown = false;
+    }
+    this.#state = 'ready';
+    this.regs.csts = setBits(0, CSTS.RDY, 1);
+  }
+
+  /** CC.EN 1→0 (Q-1): every queue deleted, AERs dropped, every map released, features to defaults. */
+  #reset(): void {
+    if (this.#state === 'ready') this.smart.unsafeShutdowns++;
+    this.#teardown();
+    this.stats.resets++;
+    this.trace.record({ kind: 'reset', message: 'controller reset (CC.EN 1→0)' });
+    this.#state = 'disabled';
+    this.regs.resetState();
+  }
+
+  /** CC.SHN (§7.6.2): stop, release everything, make data durable (normal), report SHST = 10b. */
+  #shutdown(shn: number): void {
+    if (this.#state !== 'disabled') this.#teardown();
+    if (shn === CC_SHN.NORMAL) for (const ns of this.namespaces) ns.backend.flush();
+    this.stats.shutdowns++;
+    this.trace.record({ kind: 'shutdown', message: shn === CC_SHN.NORMAL ? 'normal shutdown' : 'abrupt shutdown' });
+    this.#state = 'shutdown';
+    this.#poweredDown = true;
+    // RDY drops with the queues, as in the Linux function; SHST tells the host it is done.
+    this.regs.csts = setBits(0, CSTS.SHST, CSTS_SHST.COMPLETE);
+  }
+
+  /** Deletes every queue, drops what cannot complete, releases every map, resets features and interrupts. */
+  #teardown(): void {
+    for (const cq of this.cqs) {
+      if (cq === undefined) continue;
+      this.stats.commandsDropped += cq.deferred.length;
+      cq.deferred.length = 0;
+      this.#unmapCq(cq);
+    }
+    this.sqs.fill(undefined);
+    this.cqs.fill(undefined);
+    this.stats.commandsDropped += this.aer.reset();
+    this.features.reset();
+    this.#temperatureReported = false;
+    this.interrupts.reset();
+    this.nsqa = this.config.maxIoQueues - 1;
+    this.ncqa = this.config.maxIoQueues - 1;
+    this.ioQueuesCreated = false;
+    this.#zeroAllDoorbells();
+  }
+
+  // ---- doorbells (§3.1.24; Q-3, Q-4) ----
+
+  #doorbell(off: number): number {
+    return this.regs.bar.view.getUint32(off, true);
+  }
+
+  #zeroDoorbell(off: number, qid: number, which: 0 | 1): void {
+    this.regs.bar.view.setUint32(off, 0, true);
+    this.#strayDoorbells[qid * DOORBELLS_PER_QID + which] = 0;
+  }
+
+  #zeroAllDoorbells(): void {
+    const bytes = this.regs.bar.bytes;
+    bytes.fill(0, sqTailDoorbell(0, this.config.dstrd), this.layout.doorbellEnd);
+    this.#strayDoorbells.fill(0);
+  }
+
+  #serviceCqDoorbells(): number {
+    let work = 0;
+    const dstrd = this.config.dstrd;
+    for (const cq of this.cqs) {
+      if (cq === undefined) continue;
+      const value = this.#doorbell(cqHeadDoorbell(cq.qid, dstrd));
+      if (value === cq.doorbellSeen) continue;
+      cq.doorbellSeen = value;
+      work++;
+      if (!cq.acceptsHead(value)) {
+        this.errorEvent(
+          AsyncEventInfoError.INVALID_DOORBELL_WRITE_VALUE,
+          cq.qid,
+          `CQ ${cq.qid} head doorbell ${value}: outside the ring (${cq.size}) or past the tail (${cq.tail}, head ${cq.head})`,
+        );
+        continue;
+      }
+      cq.head = value;
+      work += this.#flushDeferred(cq);
+      if (this.#state !== 'ready') return work;
+    }
+    return work;
+  }
+
+  /** Q-4: a write to the doorbell of a queue that does not exist is an error event (info 00h). */
+  #serviceStrayDoorbells(): number {
+    let work = 0;
+    const dstrd = this.config.dstrd;
+    const seen = this.#strayDoorbells;
+    for (let qid = 0; qid < this.layout.queuePairs; qid++) {
+      if (this.sqs[qid] === undefined) {
+        const value = this.#doorbell(sqTailDoorbell(qid, dstrd));
+        if (value !== seen[qid * DOORBELLS_PER_QID]) {
+          seen[qid * DOORBELLS_PER_QID] = value;
+          work++;
+          this.errorEvent(
+            AsyncEventInfoError.WRITE_TO_INVALID_DOORBELL,
+            qid,
+            `SQ ${qid} tail doorbell written (${value}) but the SQ does not exist`,
+          );
+        }
+      }
+      if (this.cqs[qid] === undefined) {
+        const value = this.#doorbell(cqHeadDoorbell(qid, dstrd));
+        if (value !== seen[qid * DOORBELLS_PER_QID + 1]) {
+          seen[qid * DOORBELLS_PER_QID + 1] = value;
+          work++;
+          this.errorEvent(
+            AsyncEventInfoError.WRITE_TO_INVALID_DOORBELL,
+            qid,
+            `CQ ${qid} head doorbell written (${value}) but the CQ does not exist`,
+          );
+        }
+      }
+    }
+    return work;
+  }
+
+  /** Reads the SQ tail doorbell; a valid new value moves the tail, an invalid one stalls the queue (Q-3). */
+  #refreshTail(sq: SubmissionQueue): void {
+    const value = this.#doorbell(sqTailDoorbell(sq.qid, this.config.dstrd));
+    if (value === sq.doorbellSeen) return;
+    sq.doorbellSeen = value;
+    if (sq.stalled) return;
+    if (sq.acceptsTail(value)) {
+      sq.tail = value;
+      return;
+    }
+    sq.stalled = true;
+    this.errorEvent(
+      AsyncEventInfoError.INVALID_DOORBELL_WRITE_VALUE,
+      sq.qid,
+      `SQ ${sq.qid} tail doorbell ${value}: outside the ring (${sq.size}) or past the head (${sq.head}); no more commands are fetched from it`,
+    );
+  }
+
+  // ---- arbitration and execution (§4.13, Q-12) ----
+
+  /** Arbitration burst: 2^AB from the Arbitration feature, unlimited for AB = 111b. */
+  get #burst(): number {
+    return this.features.arbitrationBurst;
+  }
+
+  #serviceSqs(): number {
+    let work = 0;
+    for (let qid = 0; qid < this.sqs.length; qid++) {
+      const sq = this.sqs[qid];
+      if (sq === undefined) continue;
+      this.#refreshTail(sq);
+      work += this.#serviceSq(sq);
+      if (this.#state !== 'ready') break;
+    }
+    return work;
+  }
+
+  /** Fetches and executes up to the burst from `sq`, a contiguous run of entries per read. */
+  #serviceSq(sq: SubmissionQueue): number {
+    let budget = this.#burst;
+    let work = 0;
+    while (budget > 0 && !sq.stalled && sq.head !== sq.tail && sq.cq.deferred.length === 0) {
+      const run = sq.tail > sq.head ? sq.tail - sq.head : sq.size - sq.head;
+      const n = Math.min(budget, run, FETCH_ENTRIES);
+      const dst = this.#fetch.subarray(0, n * SQE_SIZE);
+      if (!this.port.read(sq.base + BigInt(sq.head * SQE_SIZE), dst)) {
+        this.fatal(`SQ ${sq.qid}: fetching entry ${sq.head} failed (${this.port.lastError?.toString() ?? ''})`, sq.qid);
+        return work;
+      }
+      for (let i = 0; i < n; i++) {
+        // Stop when a command ended the controller's run, deleted this SQ, or filled its CQ.
+        if (this.#state !== 'ready' || this.sqs[sq.qid] !== sq || sq.cq.deferred.length > 0) return work;
+        sq.head = (sq.head + 1) % sq.size;
+        this.stats.commandsFetched++;
+        this.#execute(i * SQE_SIZE, sq);
+        work++;
+        budget--;
+      }
+    }
+    return work;
+  }
+
+  #execute(base: number, sq: SubmissionQueue): void {
+    const cmd = this.#command;
+    cmd.load(this.#fetchView, base, sq);
+    let result: number;
+    if (sq.abortCids?.delete(cmd.cid)) {
+      result = Status.ABORT_REQ;
+    } else {
+      result = sq.qid === 0 ? executeAdmin(this, cmd) : executeIo(this, cmd);
+    }
+    if (result === DEFERRED) return;
+    this.complete(sq, cmd.cid, result, cmd.dw0, cmd);
+  }
+
+  // ---- completion posting (§4.6, Q-5, Q-6) ----
+
+  #post(cq: CompletionQueue, sq: SubmissionQueue, cid: number, status: NvmeStatus, dw0: number): boolean {
+    const v = this.#cqeView;
+    cqeSetDw0(v, 0, dw0);
+    cqeSetDw1(v, 0, 0);
+    cqeSetSqhd(v, 0, sq.head);
+    cqeSetSqid(v, 0, sq.qid);
+    cqeSetCid(v, 0, cid);
+    cqeSetStatus(v, 0, status, cq.phase);
+    const offset = cq.tail * CQE_SIZE;
+    let ok: boolean;
+    if (cq.map !== null) {
+      ok = cq.map.write(offset, this.#cqe) === null;
+      this.stats.cqePostsMapped++;
+    } else {
+      ok = this.port.write(cq.base + BigInt(offset), this.#cqe);
+      this.stats.cqePostsTransferred++;
+    }
+    if (!ok) {
+      this.stats.commandsDropped++;
+      this.fatal(`CQ ${cq.qid}: writing entry ${cq.tail} failed`, cq.qid);
+      return false;
+    }
+    cq.advanceTail();
+    this.stats.commandsCompleted++;
+    this.interrupts.onPosted(cq, this.regs.intMask);
+    return true;
+  }
+
+  #flushDeferred(cq: CompletionQueue): number {
+    let posted = 0;
+    while (cq.deferred.length > 0 && !cq.full && this.#state === 'ready') {
+      const c = cq.deferred.shift()!;
+      if (!this.#post(cq, c.sq, c.cid, c.status, c.dw0)) {
+        this.stats.commandsDropped += cq.deferred.length;
+        cq.deferred.length = 0;
+        break;
+      }
+      posted++;
+    }
+    return posted;
+  }
+
+  #recordError(sq: SubmissionQueue, cid: number, status: NvmeStatus, cmd: Command | undefined): void {
+    this.errorLog.record({
+      sqid: sq.qid,
+      cid,
+      status,
+      phase: sq.cq.phase,
+      location: cmd?.errorLocation ?? ERROR_NO_COMMAND,
+      lba: cmd?.errorLba ?? 0n,
+      nsid: cmd?.nsid ?? 0,
+    });
+    this.trace.record({
+      kind: 'command-error',
+      message: `SQ ${sq.qid} CID ${cid}${cmd ? ` opcode 0x${cmd.opcode.toString(16)}` : ''}: status ${statusKey(status)}`,
+      qid: sq.qid,
+      cid,
+      status,
+    });
+  }
+
+  // ---- CQ mapping ----
+
+  /** Keeps the whole CQ mapped when the profile maps it in one piece and slots remain; else posts per entry. */
+  #mapCq(cq: CompletionQueue): void {
+    const bytes = cq.size * CQE_SIZE;
+    const map = this.epc.memMap(cq.base, bytes);
+    let reason: string | null = null;
+    if (map instanceof EpcError) {
+      reason = `cannot map (${map.toString()})`;
+    } else if (map.pciSize < bytes) {
+      reason = `the profile maps ${map.pciSize} of ${bytes} bytes in one piece`;
+    } else if (this.epc.slotCapacity - this.epc.counters.slotsInUse < CQ_MAP_SLOT_RESERVE) {
+      reason = `keeping it mapped would leave fewer than ${CQ_MAP_SLOT_RESERVE} translation slots for data and interrupts`;
+    }
+    if (reason === null) {
+      cq.map = map as EpcMap;
+      return;
+    }
+    if (!(map instanceof EpcError)) this.epc.memUnmap(map);
+    this.trace.record({ kind: 'cq-fallback', message: `CQ ${cq.qid}: ${reason}; posting per entry`, qid: cq.qid });
+  }
+
+  #unmapCq(cq: CompletionQueue): void {
+    if (cq.map === null) return;
+    this.epc.memUnmap(cq.map);
+    cq.map = null;
+  }
+}

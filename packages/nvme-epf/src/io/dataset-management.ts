@@ -1,0 +1,54 @@
+/**
+ * Dataset Management (09h; NVMe Base 1.4 §6.7, C-7): NR + 1 ranges of 16 bytes come through the
+ * data pointer. With AD (deallocate) every range is deallocated and then reads as zero. Ranges are
+ * checked before any is touched: one outside the namespace fails the command with 0/80h (QEMU
+ * skips such ranges silently; the specification lists LBA Out of Range for this command).
+ * IDR/IDW are hints and change nothing.
+ */
+import {
+  DATASET_MANAGEMENT,
+  DSM_RANGE,
+  DSM_RANGE_SIZE,
+  getBits,
+  isSuccess,
+  type NvmeStatus,
+  SQE,
+  STATUS_SUCCESS,
+  Status,
+} from '@epfsim/nvme-spec-types';
+import type { Command } from '../command/command.js';
+import type { NvmeController } from '../controller.js';
+import type { Namespace } from '../namespace/namespace.js';
+
+const CDW10_BYTE = SQE.CDW10.off;
+
+export function datasetManagement(c: NvmeController, cmd: Command, ns: Namespace): NvmeStatus {
+  const count = getBits(cmd.cdw(10), DATASET_MANAGEMENT.CDW10.NR) + 1;
+  const deallocate = getBits(cmd.cdw(11), DATASET_MANAGEMENT.CDW11.AD) === 1;
+  const bytes = count * DSM_RANGE_SIZE;
+  const buf = c.bounce(bytes);
+  const status = c.receiveFromHost(cmd, buf);
+  if (!isSuccess(status)) return status;
+  if (!deallocate) return STATUS_SUCCESS;
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  for (let i = 0; i < count; i++) {
+    const base = i * DSM_RANGE_SIZE;
+    const nlb = view.getUint32(base + DSM_RANGE.NLB.off, true);
+    const slba = view.getBigUint64(base + DSM_RANGE.SLBA.off, true);
+    if (!ns.inRange(slba, nlb)) {
+      cmd.errorLba = slba;
+      return cmd.fail(Status.LBA_RANGE, CDW10_BYTE);
+    }
+  }
+  for (let i = 0; i < count; i++) {
+    const base = i * DSM_RANGE_SIZE;
+    const nlb = view.getUint32(base + DSM_RANGE.NLB.off, true);
+    if (nlb === 0) continue;
+    const slba = view.getBigUint64(base + DSM_RANGE.SLBA.off, true);
+    if (!ns.backend.deallocate(Number(slba) * ns.blockSize, nlb * ns.blockSize)) {
+      c.smart.mediaErrors++;
+      return Status.WRITE_FAULT;
+    }
+  }
+  return STATUS_SUCCESS;
+}

@@ -1,0 +1,19 @@
+/**
+ * Where a namespace's bytes live. Offsets and lengths are byte counts inside the namespace (below
+ * 2^53, checked by the configuration). A backend failure (an I/O error of the file backend) is
+ * returned as `false`, and the command reports a media error; it never throws into the controller.
+ */
+export interface NamespaceBackend {
+  /** Copies `dst.length` bytes from `offset` into `dst`. */
+  read(offset: number, dst: Uint8Array): boolean;
+  /** Stores `src` at `offset`; with `durable`, the bytes are on stable storage when this returns (FUA). */
+  write(offset: number, src: Uint8Array, durable: boolean): boolean;
+  /** Makes `length` bytes from `offset` read as zero. */
+  writeZeroes(offset: number, length: number, durable: boolean): boolean;
+  /** Deallocates `length` bytes from `offset` (they then read as zero, DLFEAT = 001b). */
+  deallocate(offset: number, length: number): boolean;
+  /** Makes every completed write durable (Flush). */
+  flush(): boolean;
+  /** Releases the backend's resources (file descriptors). */
+  close(): void;
+}

@@ -1,0 +1,159 @@
+/** Get Log Page (C-A2): every log, offsets and lengths, SMART counters that move, the error log. */
+import {
+  AdminOpcode,
+  decodeCommandEffectsLog,
+  decodeErrorInformation,
+  decodeFirmwareSlotLog,
+  decodeSmartLog,
+  encodeGetLogPage,
+  Lid,
+  NvmOpcode,
+  Status,
+} from '@epfsim/nvme-spec-types';
+import { describe, expect, it } from 'vitest';
+import { PAGE, pattern, ScriptedHost } from './helpers/scripted-host.js';
+
+function up() {
+  const h = new ScriptedHost();
+  h.enable();
+  h.createPair(1, 64);
+  return h;
+}
+
+function getLog(
+  h: ScriptedHost,
+  lid: number,
+  length: number,
+  opts: { offset?: bigint; nsid?: number; rae?: boolean } = {},
+) {
+  const buf = h.alloc(Math.max(length, PAGE) + PAGE);
+  const c = h.admin({
+    opcode: AdminOpcode.GET_LOG_PAGE,
+    nsid: opts.nsid ?? 0xffffffff,
+    ...h.prps(buf, length),
+    ...encodeGetLogPage({ lid, length, offset: opts.offset ?? 0n, rae: opts.rae ?? false }),
+  });
+  return { c, data: h.read(buf, length) };
+}
+
+describe('SMART / Health (02h)', () => {
+  it('counts reads, writes and data units (thousands of 512 B, rounded up)', () => {
+    const h = up();
+    const before = decodeSmartLog(getLog(h, Lid.SMART_HEALTH, 512).data);
+    expect(before.powerCycles).toBe(1n);
+    expect(before.dataUnitsWritten).toBe(0n);
+    const buf = h.alloc(64 * 1024);
+    h.write(buf, pattern(64 * 1024));
+    for (let i = 0; i < 3; i++)
+      h.run(1, { opcode: NvmOpcode.WRITE, nsid: 1, ...h.prps(buf, 65536), cdw10: i * 128, cdw12: 127 });
+    h.run(1, { opcode: NvmOpcode.READ, nsid: 1, ...h.prps(buf, 512), cdw12: 0 });
+    h.run(1, { opcode: NvmOpcode.COMPARE, nsid: 1, ...h.prps(buf, 512), cdw12: 0 });
+    const after = decodeSmartLog(getLog(h, Lid.SMART_HEALTH, 512).data);
+    expect(after.hostWriteCommands).toBe(3n);
+    expect(after.hostReadCommands).toBe(2n);
+    // 3 × 128 units of 512 B = 384 → 1 (rounded up); 1 unit read → 1.
+    expect(after.dataUnitsWritten).toBe(1n);
+    expect(after.dataUnitsRead).toBe(1n);
+    expect(after.compositeTemperature).toBe(313);
+  });
+
+  it('counts unsafe shutdowns (reset without SHN), power cycles after shutdown, error log entries', () => {
+    const h = up();
+    h.run(1, { opcode: 0x7e, nsid: 1 });
+    h.disable();
+    h.enable();
+    h.setReg32(0x14, 0x00460001 | (1 << 14));
+    h.fn.poll();
+    h.setReg32(0x14, 0x00460001);
+    h.fn.poll();
+    h.sqs.set(0, { qid: 0, base: h.reg64(0x28), size: 32, tail: 0, cqid: 0 });
+    h.write(h.reg64(0x30), new Uint8Array(512));
+    h.cqs.set(0, { qid: 0, base: h.reg64(0x30), size: 32, head: 0, phase: 1 });
+    const s = decodeSmartLog(getLog(h, Lid.SMART_HEALTH, 512).data);
+    expect(s.unsafeShutdowns).toBe(1n);
+    expect(s.powerCycles).toBe(2n);
+    expect(s.numErrorLogEntries).toBe(1n);
+  });
+
+  it('a specific NSID → 0/02h (SMART is controller-wide, LPA bit 0 clear)', () => {
+    expect(getLog(up(), Lid.SMART_HEALTH, 512, { nsid: 1 }).c.status).toBe(Status.INVALID_FIELD);
+    expect(getLog(up(), Lid.SMART_HEALTH, 512, { nsid: 0 }).c.status).toBe(0);
+  });
+});
+
+describe('Error Information (01h)', () => {
+  it('records status, CID, SQID and the parameter location, newest first', () => {
+    const h = up();
+    const buf = h.alloc(PAGE);
+    const c1 = h.run(1, { opcode: NvmOpcode.READ, nsid: 9, prp1: buf, cdw12: 0 });
+    const c2 = h.run(1, { opcode: NvmOpcode.READ, nsid: 1, prp1: buf, cdw10: 0x7fffffff, cdw11: 0x10, cdw12: 0 });
+    const { c, data } = getLog(h, Lid.ERROR_INFORMATION, 4096);
+    expect(c.status).toBe(0);
+    const [e2, e1, empty] = decodeErrorInformation(data);
+    expect(e2).toMatchObject({
+      errorCount: 2n,
+      sqid: 1,
+      cid: c2.cid,
+      paramErrorLocation: 40,
+      lba: 0x10_7fff_ffffn,
+      nsid: 1,
+    });
+    expect(e2!.status >> 1).toBe(Status.LBA_RANGE);
+    expect(e1).toMatchObject({ errorCount: 1n, sqid: 1, cid: c1.cid, paramErrorLocation: 4, nsid: 9 });
+    expect(e1!.status >> 1).toBe(Status.INVALID_NS);
+    expect(empty?.errorCount).toBe(0n);
+  });
+});
+
+describe('other logs and errors', () => {
+  it('Firmware Slot: slot 1 active with the configured revision', () => {
+    const fw = decodeFirmwareSlotLog(getLog(up(), Lid.FIRMWARE_SLOT, 512).data);
+    expect(fw.afi & 7).toBe(1);
+    expect(fw.frs[0]).toBe('1.0');
+  });
+
+  it('Commands Supported and Effects lists exactly the implemented opcodes', () => {
+    const log = decodeCommandEffectsLog(getLog(up(), Lid.COMMANDS_SUPPORTED_EFFECTS, 4096).data);
+    const admin = log.acs.flatMap((v, op) => (v & 1 ? [op] : []));
+    const io = log.iocs.flatMap((v, op) => (v & 1 ? [op] : []));
+    expect(admin).toEqual([0x00, 0x01, 0x02, 0x04, 0x05, 0x06, 0x08, 0x09, 0x0a, 0x0c]);
+    expect(io).toEqual([0x00, 0x01, 0x02, 0x05, 0x08, 0x09, 0x0c]);
+    expect(log.iocs[NvmOpcode.WRITE]! & 2).toBe(2);
+  });
+
+  it('offset and length: a window of a log; misaligned or past the end → 0/02h', () => {
+    const h = up();
+    const whole = getLog(h, Lid.COMMANDS_SUPPORTED_EFFECTS, 4096).data;
+    const part = getLog(h, Lid.COMMANDS_SUPPORTED_EFFECTS, 64, { offset: 1024n });
+    expect(part.c.status).toBe(0);
+    expect(part.data).toEqual(whole.subarray(1024, 1088));
+    // A length past the end moves the log's bytes only (QEMU); the rest of the buffer is left alone.
+    const tail = getLog(h, Lid.SMART_HEALTH, 1024);
+    expect(tail.c.status).toBe(0);
+    expect(tail.data.subarray(512).every((b) => b === 0)).toBe(true);
+    // NUMD of 16 GiB with MDTS unlimited → 0/02h, without a 16 GiB buffer.
+    const u = new ScriptedHost({ config: { mdtsBytes: 0 } });
+    u.enable();
+    const huge = u.admin({
+      opcode: AdminOpcode.GET_LOG_PAGE,
+      nsid: 0xffffffff,
+      prp1: u.alloc(PAGE),
+      cdw10: 0xffff0002,
+      cdw11: 0xffff,
+    });
+    expect(huge.status).toBe(Status.INVALID_FIELD);
+    expect(getLog(h, Lid.SMART_HEALTH, 64, { offset: 2n }).c.status).toBe(Status.INVALID_FIELD);
+    expect(getLog(h, Lid.SMART_HEALTH, 64, { offset: 512n }).c.status).toBe(Status.INVALID_FIELD);
+  });
+
+  it('more than MDTS → 0/02h', () => {
+    const h = new ScriptedHost({ config: { mdtsBytes: 4096 } });
+    h.enable();
+    expect(getLog(h, Lid.ERROR_INFORMATION, 8192).c.status).toBe(Status.INVALID_FIELD);
+  });
+
+  it('an unknown LID → 1/09h (spec; QEMU answers 0/02h)', () => {
+    const h = up();
+    for (const lid of [0x00, 0x04, 0x06, 0x7f, 0xc0]) expect(getLog(h, lid, 64).c.status).toBe(Status.INVALID_LOG_PAGE);
+  });
+});
