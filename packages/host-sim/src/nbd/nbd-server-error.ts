@@ -1,0 +1,13 @@
+/** The caller asked for a server that cannot exist (bad options, a device with impossible geometry, a busy path). */
+export class NbdServerError extends Error {
+  override readonly name = 'NbdServerError';
+  readonly code: 'BAD_OPTION' | 'BAD_DEVICE' | 'LISTEN';
+  constructor(code: NbdServerError['code'], message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+export function isNbdServerError(e: unknown): e is NbdServerError {
+  return e instanceof NbdServerError;
+}
