@@ -1,0 +1,81 @@
+/**
+ * NVM command set I/O commands as {@link CommandSpec}s (NVMe Base 1.4 §6; rules C-1..C-7): the
+ * command dwords of each, with the data transfer described by length and LBA context.
+ */
+import {
+  DATASET_MANAGEMENT,
+  DSM_RANGE_SIZE,
+  type DsmRange,
+  encodeDsmRanges,
+  NvmOpcode,
+  packFields,
+  READ_WRITE,
+  splitU64,
+  WRITE_ZEROES,
+} from '@epfsim/nvme-spec-types';
+import type { CommandContext, PlacementPolicy } from '../placement/layout.js';
+import type { CommandSpec } from './driver-types.js';
+
+/** Read, Write, Compare (and other SLBA/NLB commands with data): SLBA in CDW11:10, NLB 0's based (C-2). */
+export function lbaCommand(
+  opcode: number,
+  context: CommandContext,
+  payload?: Uint8Array,
+  placement?: PlacementPolicy,
+): CommandSpec {
+  const { lo, hi } = splitU64(context.slba);
+  return {
+    opcode,
+    nsid: context.nsid,
+    cdw10: lo,
+    cdw11: hi,
+    cdw12: packFields(READ_WRITE.CDW12, { NLB: context.nlb - 1 }),
+    data: {
+      length: context.nlb * context.blockSize,
+      ...(payload === undefined ? {} : { payload }),
+      ...(placement === undefined ? {} : { placement }),
+      command: context,
+    },
+  };
+}
+
+/** Flush (00h) (C-1). */
+export function flushCommand(nsid: number): CommandSpec {
+  return { opcode: NvmOpcode.FLUSH, nsid };
+}
+
+/** Write Zeroes (08h) of `nlb` blocks, optionally deallocating (C-6). */
+export function writeZeroesCommand(nsid: number, slba: bigint, nlb: number, deallocate = false): CommandSpec {
+  const { lo, hi } = splitU64(slba);
+  return {
+    opcode: NvmOpcode.WRITE_ZEROES,
+    nsid,
+    cdw10: lo,
+    cdw11: hi,
+    cdw12: packFields(WRITE_ZEROES.CDW12, { NLB: nlb - 1, DEAC: deallocate ? 1 : 0 }),
+  };
+}
+
+/** Dataset Management (09h) over `ranges` (at most 256) with attributes IDR/IDW/AD (C-7). */
+export function dsmCommand(
+  nsid: number,
+  ranges: readonly DsmRange[],
+  attributes: { idr?: boolean; idw?: boolean; ad?: boolean },
+  placement?: PlacementPolicy,
+): CommandSpec {
+  return {
+    opcode: NvmOpcode.DATASET_MANAGEMENT,
+    nsid,
+    cdw10: packFields(DATASET_MANAGEMENT.CDW10, { NR: ranges.length - 1 }),
+    cdw11: packFields(DATASET_MANAGEMENT.CDW11, {
+      IDR: attributes.idr ? 1 : 0,
+      IDW: attributes.idw ? 1 : 0,
+      AD: attributes.ad ? 1 : 0,
+    }),
+    data: {
+      length: ranges.length * DSM_RANGE_SIZE,
+      payload: encodeDsmRanges(ranges),
+      ...(placement === undefined ? {} : { placement }),
+    },
+  };
+}

@@ -1,0 +1,955 @@
+/**
+ * An NVMe host driver over any {@link NvmeTarget}: probe, reset, admin queue setup, enable,
+ * Identify, Number of Queues, I/O queue creation, submission with command ids and tail doorbells,
+ * completion by phase tag with head doorbells, interrupts (or polling), timeouts with Abort and
+ * controller reset, shutdown. Modelled on Linux drivers/nvme/host/pci.c (reference/nvme-rules.md
+ * §3 and §5a). Every CQE is validated; what is wrong is recorded as a protocol violation.
+ */
+import {
+  AQA,
+  CAP_CSS,
+  type CapFields,
+  CC,
+  CC_AMS,
+  CC_CSS,
+  CC_SHN,
+  Cns,
+  CQE_SIZE,
+  CSTS,
+  CSTS_SHST,
+  cqeCid,
+  cqeDw0,
+  cqeDw1,
+  cqePhase,
+  cqeSqhd,
+  cqeSqid,
+  cqeStatus,
+  cqHeadDoorbell,
+  DataDirection,
+  type DsmRange,
+  decodeCap,
+  decodeIdentifyController,
+  decodeIdentifyNamespace,
+  decodeNsidList,
+  decodeVs,
+  encodeCc,
+  FEATURE_DW11,
+  formatStatus,
+  type GetLogPageArgs,
+  getBits,
+  IDENTIFY_DATA_SIZE,
+  isSuccess,
+  mpsToPageSize,
+  NSID_LIST_MAX,
+  NVME_CAP_TO_UNIT_MS,
+  NVME_NSID_ALL,
+  NVME_NVM_IOCQES,
+  NVME_NVM_IOSQES,
+  NVME_REG_ACQ,
+  NVME_REG_AQA,
+  NVME_REG_ASQ,
+  NVME_REG_CAP,
+  NVME_REG_CC,
+  NVME_REG_CSTS,
+  NVME_REG_VS,
+  NvmOpcode,
+  opcodeDataDirection,
+  Psdt,
+  packFields,
+  READ_WRITE,
+  SQE,
+  SQE_SIZE,
+  type SqeCdwIndex,
+  setBits,
+  splitU64,
+  sqeSetCdw,
+  sqeSetCid,
+  sqeSetMptr,
+  sqeSetNsid,
+  sqeSetOpcode,
+  sqeSetPsdt,
+  sqTailDoorbell,
+  type VsFields,
+} from '@epfsim/nvme-spec-types';
+import { NvmeDriverError } from '../errors.js';
+import type { GrantId, GrantSpec } from '../memory/grant-table.js';
+import { type CommandLayout, DPTR_SIZE, type PlacedQueue, type PlacementPolicy } from '../placement/layout.js';
+import { LinuxPlacement } from '../placement/linux.js';
+import type { NvmeTarget } from '../target/target.js';
+import {
+  abortCommand,
+  createIoCqCommand,
+  createIoSqCommand,
+  deleteIoCqCommand,
+  deleteIoSqCommand,
+  getFeaturesCommand,
+  getLogPageCommand,
+  identifyCommand,
+  numberOfQueuesCommand,
+  setFeaturesCommand,
+} from './admin-commands.js';
+import { gather, scatter } from './buffer-io.js';
+import { type Completion, STATUS_HOST_ABORTED } from './completion.js';
+import {
+  type DriverInterruptMode,
+  LINUX_IO_QUEUE_DEPTH,
+  type NvmeDriverOptions,
+  type ResolvedDriverOptions,
+  resolveDriverOptions,
+} from './driver-options.js';
+import type { CommandSpec, DriverState, DriverStats, IoOptions, IoResult, QueueSnapshot } from './driver-types.js';
+import { HostCompletionQueue, HostSubmissionQueue, MAX_QUEUE_DEPTH } from './host-queues.js';
+import { type ControllerInfo, controllerInfo, type NamespaceInfo, namespaceInfo } from './identify-info.js';
+import { dsmCommand, flushCommand, lbaCommand, writeZeroesCommand } from './nvm-commands.js';
+import type { PendingCommand } from './pending-command.js';
+import { type ProtocolViolation, type ProtocolViolationKind, VIOLATION_LOG_LIMIT } from './protocol-violation.js';
+
+/** Controller page: the driver always programs CC.MPS = 0 (4 KiB), as Linux does. */
+const CTRL_MPS = 0;
+/** Block size assumed for a command on an NSID the host does not know (before Identify). */
+const FALLBACK_BLOCK_SIZE = 512;
+/** Admin vector: the admin CQ always uses vector 0. */
+const ADMIN_VECTOR = 0;
+
+/** The host driver. */
+export class NvmeDriver {
+  readonly target: NvmeTarget;
+  readonly placement: PlacementPolicy;
+  readonly violations: ProtocolViolation[] = [];
+  violationCount = 0;
+  readonly stats: DriverStats = {
+    submitted: 0,
+    completed: 0,
+    steps: 0,
+    interrupts: 0,
+    reapedWithoutInterrupt: 0,
+    doorbellWrites: 0,
+    timeouts: 0,
+    aborts: 0,
+    resets: 0,
+  };
+  cap: CapFields | undefined;
+  vs: VsFields | undefined;
+  controller: ControllerInfo | undefined;
+  readonly namespaces = new Map<number, NamespaceInfo>();
+  /** Interrupt mode in use and vectors enabled (0 when polling). */
+  interruptMode: DriverInterruptMode = 'poll';
+  vectors = 0;
+  state: DriverState = 'new';
+  private readonly options: ResolvedDriverOptions;
+  private readonly sqs: (HostSubmissionQueue | undefined)[] = [];
+  private readonly cqs: (HostCompletionQueue | undefined)[] = [];
+  private readonly vectorSeen: number[] = [];
+  private ioQids: number[] = [];
+  private nextIo = 0;
+  private pageSize = mpsToPageSize(CTRL_MPS);
+  private dstrd = 0;
+  /** Bring-up or shutdown in progress: a timeout there throws instead of resetting the controller. */
+  private noRecovery = false;
+  private readonly sqeBytes = new Uint8Array(SQE_SIZE);
+  private readonly sqeView = new DataView(this.sqeBytes.buffer);
+  private readonly cqeBytes = new Uint8Array(CQE_SIZE);
+  private readonly cqeView = new DataView(this.cqeBytes.buffer);
+
+  constructor(target: NvmeTarget, options: NvmeDriverOptions = {}) {
+    this.target = target;
+    this.placement = options.placement ?? new LinuxPlacement(target.memory, { seed: options.seed ?? 1 });
+    this.options = resolveDriverOptions(options);
+  }
+
+  // ---- bring-up ----
+
+  /**
+   * Brings the controller up: probe, interrupts, reset, admin queues, enable, Identify
+   * (controller, active namespaces), Number of Queues, I/O queues. Throws {@link NvmeDriverError}
+   * when the controller cannot be used.
+   */
+  init(): void {
+    this.probe();
+    this.setupInterrupts();
+    this.bringUp();
+  }
+
+  /** Reads CAP and VS and checks the controller can be driven (NVM command set, 4 KiB pages). */
+  probe(): { cap: CapFields; vs: VsFields } {
+    const cap = decodeCap(this.target.mmioRead64(NVME_REG_CAP));
+    const vs = decodeVs(this.target.mmioRead32(NVME_REG_VS));
+    if (cap.MPSMIN > CTRL_MPS || cap.MPSMAX < CTRL_MPS) {
+      throw new NvmeDriverError('UNSUPPORTED', `CAP.MPSMIN ${cap.MPSMIN}: 4 KiB pages are not supported`);
+    }
+    if ((cap.CSS & CAP_CSS.NVM) === 0) throw new NvmeDriverError('UNSUPPORTED', 'CAP.CSS: no NVM command set');
+    this.cap = cap;
+    this.vs = vs;
+    this.dstrd = cap.DSTRD;
+    return { cap, vs };
+  }
+
+  /** Controller reset on demand: outstanding commands fail with Host Aborted, then full re-initialisation. */
+  reset(): void {
+    this.recover();
+  }
+
+  /**
+   * Normal shutdown: delete the I/O queues (SQs, then CQs), set CC.SHN = 01b and wait for
+   * CSTS.SHST = 10b, then free the queues.
+   */
+  shutdown(): void {
+    if (this.state !== 'live') return;
+    this.noRecovery = true;
+    try {
+      for (const qid of [...this.ioQids].reverse()) this.deleteIoQueuePair(qid);
+    } finally {
+      this.noRecovery = false;
+    }
+    const cc = this.target.mmioRead32(NVME_REG_CC);
+    this.target.mmioWrite32(NVME_REG_CC, setBits(cc, CC.SHN, CC_SHN.NORMAL));
+    const done = this.waitFor(
+      () => getBits(this.target.mmioRead32(NVME_REG_CSTS), CSTS.SHST) === CSTS_SHST.COMPLETE,
+      this.options.shutdownTimeoutMs,
+    );
+    this.failOutstanding();
+    this.teardownQueues();
+    this.state = 'shutdown';
+    if (!done) throw new NvmeDriverError('SHUTDOWN_TIMEOUT', 'CSTS.SHST did not reach "complete"');
+  }
+
+  private setupInterrupts(): void {
+    const wanted = this.options.ioQueues + 1;
+    const mode = this.options.interrupts;
+    this.interruptMode = 'poll';
+    this.vectors = 0;
+    if (mode === 'poll') return;
+    const order: DriverInterruptMode[] =
+      mode === 'msix' ? ['msix', 'msi', 'intx'] : mode === 'msi' ? ['msi', 'intx'] : ['intx'];
+    for (const m of order) {
+      const n =
+        m === 'msix'
+          ? this.target.enableMsix(wanted)
+          : m === 'msi'
+            ? this.target.enableMsi(wanted)
+            : this.target.enableIntx()
+              ? 1
+              : 0;
+      if (n > 0) {
+        this.interruptMode = m;
+        this.vectors = n;
+        break;
+      }
+    }
+    for (let v = 0; v < this.vectors; v++) this.vectorSeen[v] = this.target.interrupts.count(v);
+  }
+
+  private bringUp(): void {
+    const cap = this.requireCap();
+    this.noRecovery = true;
+    try {
+      this.disable();
+      this.configureAdminQueue();
+      this.enable(cap);
+      this.identifyAll(cap);
+      this.createIoQueues(cap);
+      this.state = 'live';
+    } catch (e) {
+      this.state = 'dead';
+      throw e;
+    } finally {
+      this.noRecovery = false;
+    }
+  }
+
+  /** CC.EN = 0 and wait for RDY = 0 (Q-1). */
+  private disable(): void {
+    const cap = this.requireCap();
+    const cc = this.target.mmioRead32(NVME_REG_CC);
+    const csts = this.target.mmioRead32(NVME_REG_CSTS);
+    if (getBits(cc, CC.EN) === 0 && getBits(csts, CSTS.RDY) === 0) return;
+    this.target.mmioWrite32(NVME_REG_CC, setBits(cc, CC.EN, 0));
+    const ok = this.waitFor(
+      () => getBits(this.target.mmioRead32(NVME_REG_CSTS), CSTS.RDY) === 0,
+      this.readyTimeout(cap),
+    );
+    if (!ok) throw new NvmeDriverError('READY_TIMEOUT', 'CSTS.RDY did not clear after CC.EN = 0');
+  }
+
+  private configureAdminQueue(): void {
+    const depth = this.options.adminQueueDepth;
+    const cq = this.makeCq(0, depth, this.interruptMode === 'poll' ? undefined : ADMIN_VECTOR);
+    const sq = this.makeSq(0, depth, cq);
+    this.target.mmioWrite32(NVME_REG_AQA, packFields(AQA, { ASQS: depth - 1, ACQS: depth - 1 }));
+    this.target.mmioWrite64(NVME_REG_ASQ, sq.base);
+    this.target.mmioWrite64(NVME_REG_ACQ, cq.base);
+  }
+
+  /** CC = MPS 0, IOSQES 6, IOCQES 4, EN; wait for RDY within CAP.TO × 500 ms, watching CFS. */
+  private enable(cap: CapFields): void {
+    this.pageSize = mpsToPageSize(CTRL_MPS);
+    const cc = encodeCc({
+      EN: 1,
+      CSS: CC_CSS.NVM,
+      MPS: CTRL_MPS,
+      AMS: CC_AMS.RR,
+      SHN: CC_SHN.NONE,
+      IOSQES: NVME_NVM_IOSQES,
+      IOCQES: NVME_NVM_IOCQES,
+    });
+    this.target.mmioWrite32(NVME_REG_CC, cc);
+    let fatal = false;
+    const ready = this.waitFor(() => {
+      const csts = this.target.mmioRead32(NVME_REG_CSTS);
+      fatal = getBits(csts, CSTS.CFS) === 1;
+      return fatal || getBits(csts, CSTS.RDY) === 1;
+    }, this.readyTimeout(cap));
+    if (fatal) throw new NvmeDriverError('FATAL_STATUS', 'CSTS.CFS set while enabling');
+    if (!ready)
+      throw new NvmeDriverError(
+        'READY_TIMEOUT',
+        `CSTS.RDY not set within CAP.TO (${cap.TO} × ${NVME_CAP_TO_UNIT_MS} ms)`,
+      );
+  }
+
+  private identifyAll(cap: CapFields): void {
+    const ctrl = this.identify(Cns.CONTROLLER);
+    this.checkAdmin(ctrl.completion, 'Identify Controller');
+    this.controller = controllerInfo(
+      decodeIdentifyController(ctrl.data ?? new Uint8Array(IDENTIFY_DATA_SIZE)),
+      cap.MPSMIN,
+    );
+    this.namespaces.clear();
+    let after = 0;
+    for (;;) {
+      const list = this.identify(Cns.ACTIVE_NSID_LIST, after);
+      this.checkAdmin(list.completion, 'Identify Active Namespace ID list');
+      const nsids = decodeNsidList(list.data ?? new Uint8Array(IDENTIFY_DATA_SIZE));
+      for (const nsid of nsids) {
+        const ns = this.identify(Cns.NAMESPACE, nsid);
+        this.checkAdmin(ns.completion, `Identify Namespace ${nsid}`);
+        this.namespaces.set(
+          nsid,
+          namespaceInfo(nsid, decodeIdentifyNamespace(ns.data ?? new Uint8Array(IDENTIFY_DATA_SIZE))),
+        );
+      }
+      if (nsids.length < NSID_LIST_MAX) break;
+      after = nsids.at(-1) as number;
+    }
+  }
+
+  private createIoQueues(cap: CapFields): void {
+    const wanted = this.options.ioQueues;
+    const nq = this.admin(numberOfQueuesCommand(wanted));
+    this.checkAdmin(nq, 'Set Features Number of Queues');
+    const nsqa = getBits(nq.dw0, FEATURE_DW11.NUMBER_OF_QUEUES.NSQR) + 1;
+    const ncqa = getBits(nq.dw0, FEATURE_DW11.NUMBER_OF_QUEUES.NCQR) + 1;
+    const pairs = Math.min(wanted, nsqa, ncqa);
+    const depth = Math.min(this.options.ioQueueDepth, cap.MQES + 1, LINUX_IO_QUEUE_DEPTH, MAX_QUEUE_DEPTH);
+    this.ioQids = [];
+    for (let qid = 1; qid <= pairs; qid++) {
+      this.createIoQueuePair(qid, depth);
+      this.ioQids.push(qid);
+    }
+  }
+
+  /** Create I/O CQ (PC = 1, IEN, IV), then Create I/O SQ on it (Q-7, Q-8). */
+  private createIoQueuePair(qid: number, depth: number): void {
+    const vector = this.interruptMode === 'poll' ? undefined : this.vectorFor(qid);
+    const cq = this.makeCq(qid, depth, vector);
+    const createCq = this.admin(createIoCqCommand(qid, depth, vector, this.queueLayout(cq.placed)));
+    if (!isSuccess(createCq.status)) {
+      this.dropCq(cq);
+      this.checkAdmin(createCq, `Create I/O CQ ${qid}`);
+    }
+    const sq = this.makeSq(qid, depth, cq);
+    const createSq = this.admin(createIoSqCommand(qid, depth, qid, this.queueLayout(sq.placed)));
+    if (!isSuccess(createSq.status)) {
+      this.dropSq(sq);
+      this.checkAdmin(createSq, `Create I/O SQ ${qid}`);
+    }
+  }
+
+  private deleteIoQueuePair(qid: number): void {
+    const sq = this.sqs[qid];
+    if (sq !== undefined) {
+      this.admin(deleteIoSqCommand(qid));
+      this.failCommands(sq);
+      this.dropSq(sq);
+    }
+    const cq = this.cqs[qid];
+    if (cq !== undefined) {
+      this.admin(deleteIoCqCommand(qid));
+      this.dropCq(cq);
+    }
+    this.ioQids = this.ioQids.filter((q) => q !== qid);
+  }
+
+  /** Linux: IV = qid, or 0 with a single vector; vectors are shared round robin when fewer than queues. */
+  private vectorFor(qid: number): number {
+    return this.vectors > 1 ? 1 + ((qid - 1) % (this.vectors - 1)) : 0;
+  }
+
+  /** A queue's PRP1 (its base, offset 0; P-14) as a layout with no grants of its own. */
+  private queueLayout(placed: PlacedQueue): CommandLayout {
+    const dptr = new Uint8Array(DPTR_SIZE);
+    new DataView(dptr.buffer).setBigUint64(0, placed.range.addr, true);
+    return {
+      policy: this.placement.name,
+      psdt: Psdt.PRP,
+      dptr,
+      length: 0,
+      data: [],
+      grants: [],
+      structures: [placed.range],
+      tags: [...placed.tags],
+      release: () => {},
+    };
+  }
+
+  private makeCq(qid: number, depth: number, vector: number | undefined): HostCompletionQueue {
+    const placed = this.placement.placeQueue({ kind: 'cq', qid, bytes: depth * CQE_SIZE, pageSize: this.pageSize });
+    this.target.memory.zero(placed.range.addr, placed.range.size);
+    const grant = this.target.memory.grant({ ...placed.range, direction: 'write' });
+    const cq = new HostCompletionQueue(qid, depth, placed, grant, vector);
+    this.cqs[qid] = cq;
+    return cq;
+  }
+
+  private makeSq(qid: number, depth: number, cq: HostCompletionQueue): HostSubmissionQueue {
+    const placed = this.placement.placeQueue({ kind: 'sq', qid, bytes: depth * SQE_SIZE, pageSize: this.pageSize });
+    const grant = this.target.memory.grant({ ...placed.range, direction: 'read' });
+    const sq = new HostSubmissionQueue(qid, depth, placed, grant, cq);
+    cq.sqs.push(sq);
+    this.sqs[qid] = sq;
+    return sq;
+  }
+
+  private dropSq(sq: HostSubmissionQueue): void {
+    this.target.memory.revoke(sq.grant);
+    sq.placed.release();
+    const i = sq.cq.sqs.indexOf(sq);
+    if (i >= 0) sq.cq.sqs.splice(i, 1);
+    this.sqs[sq.qid] = undefined;
+  }
+
+  private dropCq(cq: HostCompletionQueue): void {
+    this.target.memory.revoke(cq.grant);
+    cq.placed.release();
+    this.cqs[cq.qid] = undefined;
+  }
+
+  private teardownQueues(): void {
+    for (const sq of this.sqs) if (sq !== undefined) this.dropSq(sq);
+    for (const cq of this.cqs) if (cq !== undefined) this.dropCq(cq);
+    this.ioQids = [];
+  }
+
+  // ---- admin commands ----
+
+  /** Identify (06h) with a 4 KiB buffer placed by `placement` (default: the driver's). */
+  identify(cns: number, nsid = 0, cntid = 0, placement?: PlacementPolicy): IoResult {
+    return this.finish(this.submit(0, identifyCommand(cns, nsid, cntid, placement)));
+  }
+
+  /** Get Log Page (02h); `args.length` is a multiple of 4. */
+  getLogPage(
+    args: Partial<GetLogPageArgs> & Pick<GetLogPageArgs, 'lid' | 'length'>,
+    nsid: number = NVME_NSID_ALL,
+    placement?: PlacementPolicy,
+  ): IoResult {
+    return this.finish(this.submit(0, getLogPageCommand(args, nsid, placement)));
+  }
+
+  /** Get Features (0Ah): DW0 of the completion holds the value. */
+  getFeatures(fid: number, options: { sel?: number; nsid?: number; cdw11?: number } = {}): Completion {
+    return this.admin(getFeaturesCommand(fid, options));
+  }
+
+  /** Set Features (09h) with Dword 11 `value`. */
+  setFeatures(fid: number, value: number, options: { save?: boolean; nsid?: number } = {}): Completion {
+    return this.admin(setFeaturesCommand(fid, value, options));
+  }
+
+  /** Abort (08h) of `cid` on `sqid`; DW0 bit 0 = 1 means "not aborted" (Q-10). */
+  abort(sqid: number, cid: number): Completion {
+    this.stats.aborts++;
+    return this.admin(abortCommand(sqid, cid));
+  }
+
+  /** An admin command without data, submitted and waited for. */
+  admin(spec: CommandSpec): Completion {
+    return this.wait(this.submit(0, spec));
+  }
+
+  // ---- NVM I/O commands ----
+
+  /** Read (02h) `nlb` blocks from `slba`; the data comes back in the result. */
+  read(nsid: number, slba: bigint, nlb: number, io: IoOptions = {}): IoResult {
+    return this.finish(this.startIo(NvmOpcode.READ, nsid, slba, nlb, undefined, io));
+  }
+
+  /** Write (01h) `data` (a whole number of blocks) at `slba`. */
+  write(nsid: number, slba: bigint, data: Uint8Array, io: IoOptions = {}): IoResult {
+    return this.finish(this.startIo(NvmOpcode.WRITE, nsid, slba, this.blocksOf(nsid, data.length), data, io));
+  }
+
+  /** Compare (05h) `data` with the blocks at `slba` (2/85h on a miscompare). */
+  compare(nsid: number, slba: bigint, data: Uint8Array, io: IoOptions = {}): IoResult {
+    return this.finish(this.startIo(NvmOpcode.COMPARE, nsid, slba, this.blocksOf(nsid, data.length), data, io));
+  }
+
+  /** Flush (00h). */
+  flush(nsid: number, io: IoOptions = {}): Completion {
+    return this.wait(this.submit(this.ioQueue(io), { ...flushCommand(nsid), ...timeout(io) }));
+  }
+
+  /** Write Zeroes (08h) of `nlb` blocks. */
+  writeZeroes(nsid: number, slba: bigint, nlb: number, io: IoOptions = {}, deallocate = false): Completion {
+    return this.wait(
+      this.submit(this.ioQueue(io), { ...writeZeroesCommand(nsid, slba, nlb, deallocate), ...timeout(io) }),
+    );
+  }
+
+  /** Dataset Management (09h) over `ranges` with attributes IDR/IDW/AD. */
+  dsm(
+    nsid: number,
+    ranges: readonly DsmRange[],
+    attributes: { idr?: boolean; idw?: boolean; ad?: boolean } = { ad: true },
+    io: IoOptions = {},
+  ): IoResult {
+    const spec = dsmCommand(nsid, ranges, attributes, io.placement);
+    return this.finish(this.submit(this.ioQueue(io), { ...spec, ...timeout(io) }));
+  }
+
+  /** Submits an LBA data command without waiting (for queue depth > 1); finish it with {@link finish}. */
+  startIo(
+    opcode: number,
+    nsid: number,
+    slba: bigint,
+    nlb: number,
+    payload?: Uint8Array,
+    io: IoOptions = {},
+  ): PendingCommand {
+    const ns = this.namespaces.get(nsid);
+    const context = {
+      nsid,
+      slba,
+      nlb,
+      blockSize: ns?.blockSize ?? this.anyBlockSize(),
+      nsze: ns?.nsze ?? 0n,
+      mdtsBytes: this.controller?.mdtsBytes ?? 0,
+    };
+    return this.submit(this.ioQueue(io), { ...lbaCommand(opcode, context, payload, io.placement), ...timeout(io) });
+  }
+
+  /** Waits for a command and returns its completion and, for controller-to-host data, its bytes. */
+  finish(cmd: PendingCommand): IoResult {
+    const completion = this.wait(cmd);
+    return {
+      completion,
+      ...(cmd.data === undefined ? {} : { data: cmd.data }),
+      ...(cmd.layout === undefined ? {} : { layout: cmd.layout }),
+    };
+  }
+
+  /**
+   * Submits a raw 64-byte SQE for fuzzing: the driver sets its CID (bytes 2–3) and grants exactly
+   * `grants` for the command's lifetime. Returns the pending command; {@link wait} or {@link finish} it.
+   */
+  submitRaw(qid: number, sqe: Uint8Array, grants: readonly GrantSpec[] = [], timeoutMs?: number): PendingCommand {
+    if (sqe.length !== SQE_SIZE) throw new RangeError(`raw SQE of ${sqe.length} bytes`);
+    return this.submitBytes(qid, sqe, grants, undefined, false, timeoutMs, sqe[SQE.OPC.off] ?? 0);
+  }
+
+  // ---- submission and completion ----
+
+  /** Submits a command on `qid`; data is placed by the spec's (or the driver's) placement policy. */
+  submit(qid: number, spec: CommandSpec): PendingCommand {
+    const sq = this.requireSq(qid);
+    this.waitForRoom(sq);
+    const dir = opcodeDataDirection(spec.opcode);
+    const toDevice = dir === DataDirection.HOST_TO_CONTROLLER;
+    let layout = spec.layout;
+    if (layout === undefined && spec.data !== undefined && spec.data.length > 0) {
+      const policy = spec.data.placement ?? this.placement;
+      layout = policy.layout({
+        qid,
+        length: spec.data.length,
+        toDevice,
+        sgl: this.controller?.sgl ?? { support: 'none', bitBucket: false, excessLength: false, mptrSgl: false },
+        pageSize: this.pageSize,
+        ...(spec.data.command === undefined ? {} : { command: spec.data.command }),
+      });
+      if (toDevice) scatter(this.target.memory, layout, spec.data.payload);
+    }
+    const bytes = this.sqeBytes;
+    bytes.fill(0);
+    const v = this.sqeView;
+    sqeSetOpcode(v, 0, spec.opcode);
+    sqeSetNsid(v, 0, spec.nsid ?? 0);
+    v.setUint32(SQE.CDW2.off, spec.cdw2 ?? 0, true);
+    v.setUint32(SQE.CDW3.off, spec.cdw3 ?? 0, true);
+    sqeSetMptr(v, 0, spec.mptr ?? 0n);
+    const cdws: readonly [SqeCdwIndex, number | undefined][] = [
+      [10, spec.cdw10],
+      [11, spec.cdw11],
+      [12, spec.cdw12],
+      [13, spec.cdw13],
+      [14, spec.cdw14],
+      [15, spec.cdw15],
+    ];
+    for (const [n, value] of cdws) if (value !== undefined) sqeSetCdw(v, 0, n, value);
+    if (layout !== undefined) {
+      sqeSetPsdt(v, 0, layout.psdt);
+      bytes.set(layout.dptr, SQE.DPTR.off);
+      this.applyPatch(layout);
+    }
+    const gather = layout !== undefined && layout.length > 0 && dir === DataDirection.CONTROLLER_TO_HOST;
+    return this.submitBytes(qid, bytes, layout?.grants ?? [], layout, gather, spec.timeoutMs, spec.opcode);
+  }
+
+  /** Waits until `cmd` completes (or its timeout is handled) and returns its completion. */
+  wait(cmd: PendingCommand): Completion {
+    while (cmd.completion === undefined) {
+      if (this.target.now() >= cmd.deadline) {
+        this.handleTimeout(cmd);
+        continue;
+      }
+      this.pump();
+    }
+    return cmd.completion;
+  }
+
+  /** Waits for every outstanding command. */
+  drain(): void {
+    for (const sq of this.sqs) {
+      if (sq === undefined) continue;
+      for (const cmd of [...sq.outstanding.values()]) this.wait(cmd);
+    }
+  }
+
+  /** One device step, then reaping: CQs whose vector fired, or all of them when polling. Returns entries reaped. */
+  pump(): number {
+    this.target.step();
+    this.stats.steps++;
+    let reaped = 0;
+    const fallback = this.stats.steps % this.options.pollEvery === 0;
+    if (this.interruptMode === 'poll') {
+      for (const cq of this.cqs) if (cq !== undefined) reaped += this.reap(cq);
+      return reaped;
+    }
+    for (let v = 0; v < this.vectors; v++) {
+      const count = this.target.interrupts.count(v);
+      if (count === this.vectorSeen[v]) continue;
+      this.vectorSeen[v] = count;
+      this.stats.interrupts++;
+      for (const cq of this.cqs)
+        if (cq !== undefined && (cq.vector === v || cq.vector === undefined)) reaped += this.reap(cq);
+    }
+    if (fallback) {
+      for (const cq of this.cqs) {
+        if (cq === undefined) continue;
+        const n = this.reap(cq);
+        this.stats.reapedWithoutInterrupt += n;
+        reaped += n;
+      }
+    }
+    return reaped;
+  }
+
+  /** Outstanding commands on all queues. */
+  get outstanding(): number {
+    let n = 0;
+    for (const sq of this.sqs) n += sq?.outstanding.size ?? 0;
+    return n;
+  }
+
+  /** The queue pair `qid` (0: admin), or undefined when it does not exist. */
+  queue(qid: number): QueueSnapshot | undefined {
+    const sq = this.sqs[qid];
+    if (sq === undefined) return undefined;
+    const cq = sq.cq;
+    return {
+      qid,
+      depth: sq.depth,
+      sqBase: sq.base,
+      cqBase: cq.base,
+      sqTail: sq.tail,
+      sqHead: sq.head,
+      cqHead: cq.head,
+      cqPhase: cq.phase,
+      vector: cq.vector,
+      outstanding: sq.outstanding.size,
+    };
+  }
+
+  /** I/O queue ids in use. */
+  get ioQueueIds(): readonly number[] {
+    return this.ioQids;
+  }
+
+  private submitBytes(
+    qid: number,
+    sqe: Uint8Array,
+    grants: readonly GrantSpec[],
+    layout: CommandLayout | undefined,
+    gather: boolean,
+    timeoutMs: number | undefined,
+    opcode: number,
+  ): PendingCommand {
+    const sq = this.requireSq(qid);
+    this.waitForRoom(sq);
+    const cid = sq.allocateCid();
+    const bytes = sqe === this.sqeBytes ? sqe : this.copyToScratch(sqe);
+    sqeSetCid(this.sqeView, 0, cid);
+    const grantIds: GrantId[] = grants.map((g) => this.target.memory.grant(g));
+    const slot = sq.push();
+    this.target.memory.write(sq.base + BigInt(slot * SQE_SIZE), bytes);
+    const now = this.target.now();
+    const limit = timeoutMs ?? (qid === 0 ? this.options.adminTimeoutMs : this.options.ioTimeoutMs);
+    const cmd: PendingCommand = {
+      sqid: qid,
+      cid,
+      opcode,
+      submittedAt: now,
+      deadline: now + limit,
+      timeoutMs: limit,
+      grants: grantIds,
+      layout,
+      gather,
+      abortSent: false,
+      timedOut: false,
+      completion: undefined,
+      data: undefined,
+    };
+    sq.outstanding.set(cid, cmd);
+    this.stats.submitted++;
+    this.target.mmioWrite32(sqTailDoorbell(qid, this.dstrd), sq.tail);
+    this.stats.doorbellWrites++;
+    return cmd;
+  }
+
+  private copyToScratch(sqe: Uint8Array): Uint8Array {
+    this.sqeBytes.set(sqe);
+    return this.sqeBytes;
+  }
+
+  /** Reaps new entries of `cq` by phase tag, validates each, and writes the head doorbell. */
+  private reap(cq: HostCompletionQueue): number {
+    const memory = this.target.memory;
+    let n = 0;
+    for (;;) {
+      memory.read(cq.base + BigInt(cq.head * CQE_SIZE), this.cqeBytes);
+      if (cqePhase(this.cqeView, 0) !== cq.phase) break;
+      if (n === cq.depth - 1) {
+        // A CQ of N slots holds N − 1 entries: an N-th new entry was posted into a full queue.
+        this.violation('cq-overflow', cq.qid, `more than ${cq.depth - 1} new entries before a head doorbell`);
+        break;
+      }
+      this.handleCqe(cq);
+      cq.advance();
+      n++;
+    }
+    if (n > 0) {
+      this.target.mmioWrite32(cqHeadDoorbell(cq.qid, this.dstrd), cq.head);
+      this.stats.doorbellWrites++;
+    }
+    return n;
+  }
+
+  private handleCqe(cq: HostCompletionQueue): void {
+    const v = this.cqeView;
+    const sqid = cqeSqid(v, 0);
+    const cid = cqeCid(v, 0);
+    const sqhd = cqeSqhd(v, 0);
+    const sq = this.sqs[sqid];
+    if (sq === undefined || sq.cq !== cq) {
+      this.violation('cqe-unknown-sqid', cq.qid, `SQID ${sqid} does not feed CQ ${cq.qid}`, cid);
+      return;
+    }
+    if (sqhd >= sq.depth || sq.distance(sq.head, sqhd) > sq.distance(sq.head, sq.tail)) {
+      this.violation(
+        'cqe-sqhd',
+        cq.qid,
+        `SQ ${sqid}: SQHD ${sqhd} outside [head ${sq.head}, tail ${sq.tail}] of ${sq.depth} slots`,
+        cid,
+      );
+    } else {
+      sq.head = sqhd;
+    }
+    const cmd = sq.outstanding.get(cid);
+    if (cmd === undefined) {
+      this.violation('cqe-unknown-cid', cq.qid, `SQ ${sqid}: CID ${cid} is not outstanding`, cid);
+      return;
+    }
+    this.complete(sq, cmd, {
+      sqid,
+      cid,
+      opcode: cmd.opcode,
+      status: cqeStatus(v, 0),
+      dw0: cqeDw0(v, 0),
+      dw1: cqeDw1(v, 0),
+      sqhd,
+      source: 'controller',
+      timedOut: cmd.timedOut,
+    });
+  }
+
+  /** Ends a command: grants revoked, buffer copied out when wanted, placement released. */
+  private complete(sq: HostSubmissionQueue, cmd: PendingCommand, completion: Completion): void {
+    sq.outstanding.delete(cmd.cid);
+    sq.releaseCid(cmd.cid);
+    for (const g of cmd.grants) this.target.memory.revoke(g);
+    if (cmd.gather && cmd.layout !== undefined && completion.source === 'controller' && isSuccess(completion.status)) {
+      cmd.data = gather(this.target.memory, cmd.layout);
+    }
+    cmd.layout?.release();
+    cmd.completion = completion;
+    this.stats.completed++;
+  }
+
+  /**
+   * A command outlived its timeout. I/O: send Abort once (Linux `nvme_timeout()`); if the Abort
+   * does not complete in time, or the command times out again, reset the controller. Admin: reset.
+   */
+  private handleTimeout(cmd: PendingCommand): void {
+    this.stats.timeouts++;
+    cmd.timedOut = true;
+    if (this.noRecovery) {
+      throw new NvmeDriverError(
+        'ADMIN_FAILED',
+        `opcode ${cmd.opcode} (CID ${cmd.cid}) timed out during bring-up or shutdown`,
+      );
+    }
+    if (cmd.sqid === 0 || cmd.abortSent) {
+      this.recover();
+      return;
+    }
+    cmd.abortSent = true;
+    const abort = this.submit(0, abortCommand(cmd.sqid, cmd.cid));
+    this.stats.aborts++;
+    while (abort.completion === undefined && cmd.completion === undefined && this.target.now() < abort.deadline) {
+      this.pump();
+    }
+    if (cmd.completion !== undefined) return;
+    if (abort.completion === undefined) {
+      this.recover();
+      return;
+    }
+    // Aborted or not, the command gets one more timeout period to complete.
+    cmd.deadline = this.target.now() + cmd.timeoutMs;
+  }
+
+  /** Linux `nvme_reset_ctrl()` after a timeout: disable, fail everything outstanding, bring up again. */
+  private recover(): void {
+    this.stats.resets++;
+    this.disable();
+    this.failOutstanding();
+    this.teardownQueues();
+    this.bringUp();
+  }
+
+  private failOutstanding(): void {
+    for (const sq of this.sqs) if (sq !== undefined) this.failCommands(sq);
+  }
+
+  private failCommands(sq: HostSubmissionQueue): void {
+    for (const cmd of [...sq.outstanding.values()]) {
+      this.complete(sq, cmd, {
+        sqid: sq.qid,
+        cid: cmd.cid,
+        opcode: cmd.opcode,
+        status: STATUS_HOST_ABORTED,
+        dw0: 0,
+        dw1: 0,
+        sqhd: sq.head,
+        source: 'host-reset',
+        timedOut: cmd.timedOut,
+      });
+    }
+  }
+
+  // ---- helpers ----
+
+  /** Applies an invalid policy's command patch (NSID, SLBA, NLB) to the SQE being built. */
+  private applyPatch(layout: CommandLayout): void {
+    const patch = layout.patch;
+    if (patch === undefined) return;
+    const v = this.sqeView;
+    if (patch.nsid !== undefined) sqeSetNsid(v, 0, patch.nsid);
+    if (patch.slba !== undefined) {
+      const { lo, hi } = splitU64(patch.slba);
+      sqeSetCdw(v, 0, 10, lo);
+      sqeSetCdw(v, 0, 11, hi);
+    }
+    if (patch.nlb !== undefined) {
+      sqeSetCdw(v, 0, 12, setBits(v.getUint32(SQE.CDW12.off, true), READ_WRITE.CDW12.NLB, patch.nlb - 1));
+    }
+  }
+
+  private ioQueue(io: IoOptions): number {
+    if (io.qid !== undefined) return io.qid;
+    if (this.ioQids.length === 0) throw new NvmeDriverError('NO_SUCH_QUEUE', 'no I/O queue');
+    const qid = this.ioQids[this.nextIo % this.ioQids.length] as number;
+    this.nextIo++;
+    return qid;
+  }
+
+  private blocksOf(nsid: number, bytes: number): number {
+    const blockSize = this.namespaces.get(nsid)?.blockSize ?? this.anyBlockSize();
+    if (bytes === 0 || bytes % blockSize !== 0)
+      throw new RangeError(`${bytes} bytes is not a whole number of ${blockSize}-byte blocks`);
+    return bytes / blockSize;
+  }
+
+  private anyBlockSize(): number {
+    for (const ns of this.namespaces.values()) return ns.blockSize;
+    return FALLBACK_BLOCK_SIZE;
+  }
+
+  private waitForRoom(sq: HostSubmissionQueue): void {
+    if (!sq.full) return;
+    const deadline = this.target.now() + (sq.qid === 0 ? this.options.adminTimeoutMs : this.options.ioTimeoutMs);
+    while (sq.full) {
+      if (this.target.now() >= deadline) throw new NvmeDriverError('QUEUE_FULL', `SQ ${sq.qid} stayed full`);
+      this.pump();
+    }
+  }
+
+  /** Steps the target until `done()` or `ms` of target time pass. */
+  private waitFor(done: () => boolean, ms: number): boolean {
+    const deadline = this.target.now() + ms;
+    for (;;) {
+      if (done()) return true;
+      if (this.target.now() >= deadline) return false;
+      this.target.step();
+      this.stats.steps++;
+    }
+  }
+
+  private readyTimeout(cap: CapFields): number {
+    return Math.max(1, cap.TO) * NVME_CAP_TO_UNIT_MS;
+  }
+
+  private requireCap(): CapFields {
+    if (this.cap === undefined) throw new NvmeDriverError('NOT_READY', 'probe() first');
+    return this.cap;
+  }
+
+  private requireSq(qid: number): HostSubmissionQueue {
+    const sq = this.sqs[qid];
+    if (sq === undefined) throw new NvmeDriverError('NO_SUCH_QUEUE', `no SQ ${qid}`);
+    return sq;
+  }
+
+  private checkAdmin(c: Completion, what: string): void {
+    if (!isSuccess(c.status)) throw new NvmeDriverError('ADMIN_FAILED', `${what} failed: ${formatStatus(c.status)}`);
+  }
+
+  private violation(kind: ProtocolViolationKind, qid: number, detail: string, cid?: number): void {
+    if (this.violations.length < VIOLATION_LOG_LIMIT) {
+      this.violations.push({ kind, qid, at: this.target.now(), detail, ...(cid === undefined ? {} : { cid }) });
+    }
+    this.violationCount++;
+  }
+}
+
+function timeout(io: IoOptions): { timeoutMs?: number } {
+  return io.timeoutMs === undefined ? {} : { timeoutMs: io.timeoutMs };
+}

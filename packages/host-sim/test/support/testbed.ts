@@ -1,0 +1,31 @@
+/** A small testbed (2 namespaces: 512 B and 4 KiB blocks) with a driver brought up on it. */
+import type { NvmeDriverOptions } from '../../src/driver/driver-options.js';
+import { NvmeDriver } from '../../src/driver/nvme-driver.js';
+import { createTestbed, type Testbed, type TestbedOptions } from '../../src/target/epfsim-target.js';
+import type { NvmeTarget } from '../../src/target/target.js';
+
+export const NS512 = { blockSize: 512, blocks: 65536, backend: { kind: 'ram' } } as const;
+export const NS4K = { blockSize: 4096, blocks: 8192, backend: { kind: 'ram' } } as const;
+
+export function testbed(profile = 'generic', options: Omit<TestbedOptions, 'profile'> = {}): Testbed {
+  return createTestbed({
+    profile,
+    ...options,
+    function: { namespaces: [{ ...NS512 }, { ...NS4K }], ...options.function },
+  });
+}
+
+/** A driver on `target` (default: the testbed's), initialised. */
+export function driverOn(tb: Testbed, options: NvmeDriverOptions = {}, target: NvmeTarget = tb.target): NvmeDriver {
+  const driver = new NvmeDriver(target, { seed: 1, ...options });
+  driver.init();
+  return driver;
+}
+
+/** A recognisable pattern: every byte depends on its position and a seed. */
+export function pattern(bytes: number, seed: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i + 4 <= bytes; i += 4) view.setUint32(i, (i * 2654435761 + seed * 40503) >>> 0, true);
+  return out;
+}
