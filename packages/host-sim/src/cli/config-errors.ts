@@ -1,6 +1,16 @@
 import { EpcConfigError } from '@epfsim/epc-core';
+import { isNvmeConfigError } from '@epfsim/nvme-epf';
+import { isHostSimConfigError, isPlacementError } from '../errors.js';
 
-/** A profile file that failed validation is a user error, reported like a bad flag. */
-export function isEpcConfigError(error: unknown): error is EpcConfigError {
-  return error instanceof EpcConfigError;
+/**
+ * Configuration a user supplied that the libraries refused (a profile file, a controller
+ * option, a placement setting): reported like a bad flag, one line and exit 2.
+ */
+export function isUserConfigError(error: unknown): boolean {
+  return (
+    error instanceof EpcConfigError ||
+    isNvmeConfigError(error) ||
+    isHostSimConfigError(error) ||
+    isPlacementError(error)
+  );
 }

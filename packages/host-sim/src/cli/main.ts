@@ -4,7 +4,7 @@ import type { CommandContext } from './command.js';
  * The `epfsim` command: a subcommand dispatcher over node:util parseArgs. User mistakes
  * (flags, profile files, case files) print one line and exit 2; never a stack trace.
  */
-import { isEpcConfigError } from './config-errors.js';
+import { isUserConfigError } from './config-errors.js';
 import { PROFILES_HELP, profilesCommand } from './profiles-command.js';
 import { USAGE_EXIT_CODE, UsageError } from './usage-error.js';
 
@@ -54,7 +54,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       rest.filter((a) => a !== '--json'),
     );
   } catch (error) {
-    if (error instanceof UsageError || isEpcConfigError(error) || isParseArgsError(error)) {
+    if (error instanceof UsageError || isUserConfigError(error) || isParseArgsError(error)) {
       ctx.err(`epfsim ${name}: ${(error as Error).message}`);
       return USAGE_EXIT_CODE;
     }

@@ -1,0 +1,100 @@
+import type { ParseArgsConfig } from 'node:util';
+import { type EpcProfile, STRATEGY_NAMES, type StrategyName } from '@epfsim/epc-core';
+import type { NvmeDriverOptions } from '../driver/driver-options.js';
+import { NvmeDriver } from '../driver/nvme-driver.js';
+import type { PlacementPolicy } from '../placement/layout.js';
+import { createPlacement, PLACEMENT_NAMES, type PlacementName } from '../placement/placement-factory.js';
+import { createTestbed, type Testbed } from '../target/epfsim-target.js';
+import { parseChoice, parseInteger, parseSize } from './options.js';
+import { resolveProfile } from './resolve-profile.js';
+import { UsageError } from './usage-error.js';
+
+/** Flags every command that builds a testbed understands (parseArgs option definitions). */
+export const TESTBED_FLAGS = {
+  profile: { type: 'string' },
+  strategy: { type: 'string' },
+  placement: { type: 'string' },
+  seed: { type: 'string' },
+  'ns-size': { type: 'string' },
+  'block-size': { type: 'string' },
+  target: { type: 'string' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+export const TESTBED_FLAGS_HELP = `testbed:
+  --profile NAME|FILE.json   controller profile (default ${'`'}rk3588${'`'}); see 'epfsim profiles'
+  --strategy NAME            ${STRATEGY_NAMES.join(' | ')} (default mem-map)
+  --placement NAME           ${PLACEMENT_NAMES.join(' | ')} (default adversarial)
+  --seed N                   seed of every random choice (default 1)
+  --ns-size SIZE             namespace size (default 1g)
+  --block-size 512|4096      logical block size (default 512)
+  --target epfsim            the controller to drive (default epfsim, the in-process function)`;
+
+export interface TestbedChoice {
+  readonly profile: EpcProfile;
+  readonly strategy: StrategyName;
+  readonly placement: PlacementName;
+  readonly seed: number;
+  readonly namespaceBytes: number;
+  readonly blockSize: 512 | 4096;
+}
+
+export const TESTBED_DEFAULTS = {
+  profile: 'rk3588',
+  strategy: 'mem-map',
+  placement: 'adversarial',
+  seed: '1',
+  nsSize: '1g',
+  blockSize: '512',
+} as const;
+
+type FlagValues = { [K in keyof typeof TESTBED_FLAGS]?: string | undefined };
+
+/** Reads and checks the testbed flags; every mistake is one {@link UsageError} line. */
+export function resolveTestbedFlags(values: FlagValues): TestbedChoice {
+  if (values.target !== undefined && values.target !== 'epfsim') {
+    throw new UsageError(`--target: '${values.target}' is not available yet (targets: epfsim)`);
+  }
+  const blockSize = Number(
+    parseChoice(values['block-size'] ?? TESTBED_DEFAULTS.blockSize, '--block-size', ['512', '4096']),
+  );
+  const namespaceBytes = parseSize(values['ns-size'] ?? TESTBED_DEFAULTS.nsSize, '--ns-size');
+  if (namespaceBytes % blockSize !== 0)
+    throw new UsageError(`--ns-size: ${namespaceBytes} is not a multiple of the ${blockSize}-byte block`);
+  return {
+    profile: resolveProfile(values.profile ?? TESTBED_DEFAULTS.profile),
+    strategy: parseChoice(values.strategy ?? TESTBED_DEFAULTS.strategy, '--strategy', STRATEGY_NAMES),
+    placement: parseChoice(values.placement ?? TESTBED_DEFAULTS.placement, '--placement', PLACEMENT_NAMES),
+    seed: parseInteger(values.seed ?? TESTBED_DEFAULTS.seed, '--seed', 0, 2 ** 32 - 1),
+    namespaceBytes,
+    blockSize: blockSize as 512 | 4096,
+  };
+}
+
+export interface OpenTestbed {
+  readonly testbed: Testbed;
+  readonly placement: PlacementPolicy;
+  readonly driver: NvmeDriver;
+}
+
+/**
+ * Builds the default target (the in-process function on the chosen profile) and an
+ * initialised host driver whose queues and data use the chosen placement.
+ */
+export function openTestbed(
+  choice: TestbedChoice,
+  driverOptions: Omit<NvmeDriverOptions, 'placement' | 'seed'> = {},
+): OpenTestbed {
+  const testbed = createTestbed({
+    profile: choice.profile,
+    function: {
+      strategy: choice.strategy,
+      namespaces: [
+        { blockSize: choice.blockSize, blocks: choice.namespaceBytes / choice.blockSize, backend: { kind: 'ram' } },
+      ],
+    },
+  });
+  const placement = createPlacement(choice.placement, testbed.memory, { seed: choice.seed, profile: choice.profile });
+  const driver = new NvmeDriver(testbed.target, { ...driverOptions, placement, seed: choice.seed });
+  driver.init();
+  return { testbed, placement, driver };
+}
