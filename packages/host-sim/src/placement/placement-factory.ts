@@ -17,6 +17,8 @@ export interface PlacementFactoryOptions {
   readonly profile?: EpcProfile;
   /** Where the policy's RAM arena starts (linux, spdk, invalid); each has its own default. */
   readonly arenaBase?: bigint;
+  /** Its size (linux, spdk, invalid): a target with little RAM (QEMU's guest) needs a smaller one. */
+  readonly arenaBytes?: number;
 }
 
 /** A policy by name on `memory`. Throws {@link HostSimConfigError} for an unknown name. */
@@ -26,7 +28,10 @@ export function createPlacement(
   options: PlacementFactoryOptions = {},
 ): PlacementPolicy {
   const seed = options.seed ?? 1;
-  const arena = options.arenaBase === undefined ? {} : { arenaBase: options.arenaBase };
+  const arena = {
+    ...(options.arenaBase === undefined ? {} : { arenaBase: options.arenaBase }),
+    ...(options.arenaBytes === undefined ? {} : { arenaBytes: options.arenaBytes }),
+  };
   switch (name) {
     case 'linux':
       return new LinuxPlacement(memory, { seed, ...arena });
