@@ -69,6 +69,11 @@ export class HostAddressSpace implements HostBus {
     this.memory.write(addr, src);
   }
 
+  /** Host CPU clear of its own memory. */
+  hostZero(addr: bigint, size: number): void {
+    this.memory.zero(addr, size);
+  }
+
   private check(addr: bigint, size: number, direction: BusDirection): BusFaultReason | null {
     if (addr < 0n || addr + BigInt(size) > PCI_ADDR_LIMIT) return 'wrap';
     if (!this.memory.covers(addr, size)) return 'hole';

@@ -6,6 +6,8 @@ export const HOST_PAGE_SHIFT = 12;
 export const HOST_PAGE_SIZE = 1 << HOST_PAGE_SHIFT;
 const PAGE_SHIFT_N = BigInt(HOST_PAGE_SHIFT);
 const PAGE_MASK_N = BigInt(HOST_PAGE_SIZE - 1);
+/** Dropped pages kept for reuse: a workload that clears and refills buffers allocates nothing. */
+const SPARE_PAGES_MAX = 4096;
 
 interface Region {
   readonly start: bigint;
@@ -21,6 +23,7 @@ interface Region {
  */
 export class SparseMemory {
   private readonly pages = new Map<number, Uint8Array>();
+  private readonly spare: Uint8Array[] = [];
   private regions: Region[] = [];
 
   /** Adds RAM at [start, start + size). Overlapping or adjacent regions merge. */
@@ -54,7 +57,7 @@ export class SparseMemory {
     this.regions = kept;
     for (let page = start >> PAGE_SHIFT_N; page << PAGE_SHIFT_N < end; page++) {
       const pageStart = page << PAGE_SHIFT_N;
-      if (pageStart >= start && pageStart + BigInt(HOST_PAGE_SIZE) <= end) this.pages.delete(Number(page));
+      if (pageStart >= start && pageStart + BigInt(HOST_PAGE_SIZE) <= end) this.drop(Number(page));
     }
   }
 
@@ -99,7 +102,7 @@ export class SparseMemory {
       const n = Math.min(HOST_PAGE_SIZE - offset, src.length - done);
       let data = this.pages.get(page);
       if (data === undefined) {
-        data = new Uint8Array(HOST_PAGE_SIZE);
+        data = this.spare.pop()?.fill(0) ?? new Uint8Array(HOST_PAGE_SIZE);
         this.pages.set(page, data);
       }
       data.set(src.subarray(done, done + n), offset);
@@ -107,6 +110,30 @@ export class SparseMemory {
       page++;
       offset = 0;
     }
+  }
+
+  /**
+   * Zeroes [addr, addr + size): whole pages are dropped (untouched RAM reads as zero), so
+   * clearing a buffer costs no storage. The caller checked {@link covers}.
+   */
+  zero(addr: bigint, size: number): void {
+    let page = Number(addr >> PAGE_SHIFT_N);
+    let offset = Number(addr & PAGE_MASK_N);
+    for (let done = 0; done < size; ) {
+      const n = Math.min(HOST_PAGE_SIZE - offset, size - done);
+      if (n === HOST_PAGE_SIZE) this.drop(page);
+      else this.pages.get(page)?.fill(0, offset, offset + n);
+      done += n;
+      page++;
+      offset = 0;
+    }
+  }
+
+  private drop(page: number): void {
+    const data = this.pages.get(page);
+    if (data === undefined) return;
+    this.pages.delete(page);
+    if (this.spare.length < SPARE_PAGES_MAX) this.spare.push(data);
   }
 
   /** Bytes of page storage in use: grows with what was written, not with addresses. */

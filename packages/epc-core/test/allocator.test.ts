@@ -52,3 +52,21 @@ describe('OutboundAllocator (pci-epc-mem.c)', () => {
     expect(a.alloc(256)).toBeNull();
   });
 });
+
+describe('SparseMemory.zero', () => {
+  it('drops whole pages and clears partial ones, reading back zero either way', async () => {
+    const { SparseMemory } = await import('../src/sparse-memory.js');
+    const m = new SparseMemory();
+    m.addRegion(0n, 4 * 4096);
+    m.write(0n, new Uint8Array(4 * 4096).fill(0xee));
+    expect(m.residentBytes).toBe(4 * 4096);
+    m.zero(100n, 3 * 4096);
+    // Page 0 and page 3 are partly cleared and kept; pages 1 and 2 are dropped.
+    expect(m.residentBytes).toBe(2 * 4096);
+    const back = new Uint8Array(4 * 4096);
+    m.read(0n, back);
+    expect(back.subarray(0, 100).every((b) => b === 0xee)).toBe(true);
+    expect(back.subarray(100, 100 + 3 * 4096).every((b) => b === 0)).toBe(true);
+    expect(back.subarray(100 + 3 * 4096).every((b) => b === 0xee)).toBe(true);
+  });
+});

@@ -48,8 +48,6 @@ export interface HostMemory {
 
 /** How many violations are kept in full; later ones are only counted. */
 const VIOLATION_LOG_LIMIT = 1000;
-/** Zero source for {@link SimulatedHostMemory.zero}, reused. */
-const ZERO_CHUNK = new Uint8Array(64 * 1024);
 /** Host pages are 4 KiB in epc-core's sparse memory; freeing zeroes the partial pages at both ends. */
 const PAGE = 4096;
 
@@ -164,11 +162,7 @@ export class SimulatedHostMemory implements HostMemory {
 
   zero(addr: bigint, size: number): void {
     this.checkRam(addr, size, 'zero');
-    for (let done = 0; done < size; ) {
-      const n = Math.min(ZERO_CHUNK.length, size - done);
-      this.space.hostWrite(addr + BigInt(done), ZERO_CHUNK.subarray(0, n));
-      done += n;
-    }
+    this.space.hostZero(addr, size);
   }
 
   grant(spec: GrantSpec): GrantId {
