@@ -77,6 +77,8 @@ describe('Create I/O CQ (Q-7)', () => {
     expect(createCqRaw(up({}, 'intx'), 1, 15, { IV: 1 }).status).toBe(Status.INVALID_VECTOR));
   it('IV within the enabled MSI vectors is accepted', () =>
     expect(createCqRaw(up({}, 'msi'), 1, 15, { IV: 3 }).status).toBe(0));
+  it('checks in QEMU nvme_create_cq() order: IV before PC (found by the QEMU differential check)', () =>
+    expect(createCqRaw(up({ msixVectors: 5 }), 1, 15, { PC: 0, IV: 5 }).status).toBe(Status.INVALID_VECTOR));
   it('CC.IOCQES = 0 at creation → 1/02h (accepted at enable, required before queues)', () => {
     const h = new ScriptedHost();
     h.enable({ cc: { IOSQES: 0, IOCQES: 0 } });
@@ -102,6 +104,8 @@ describe('Create I/O SQ (Q-8)', () => {
     expect(createSqRaw(h, 1, 15, {}).status).toBe(0);
     expect(createSqRaw(h, 1, 15, {}).status).toBe(Status.QID_INVALID);
   });
+  it('checks in QEMU nvme_create_sq() order: CQID before QID (found by the QEMU differential check)', () =>
+    expect(createSqRaw(withCq(), 5, 15, { CQID: 7 }).status).toBe(Status.CQ_INVALID));
   it('QSIZE 0 → 1/02h', () => expect(createSqRaw(withCq(), 1, 0, {}).status).toBe(Status.QUEUE_SIZE));
   it('QSIZE above MQES → 1/02h', () => expect(createSqRaw(withCq(), 1, 1024, {}).status).toBe(Status.QUEUE_SIZE));
   it('PRP1 with a page offset → 0/13h', () => {

@@ -1,11 +1,18 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { constants, mkdtempSync, open, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { QtestClient, QtestError } from './qtest-client.js';
 
 export const QEMU_BINARY = 'qemu-system-x86_64';
+
+/**
+ * Opens a file to a plain descriptor, off the main thread. Not `fs/promises` `open()`: its
+ * FileHandle is closed on garbage collection once only the number is kept, which cut the qtest
+ * FIFOs in the middle of long runs (EBADF), or worse, after the number was reused.
+ */
+const openFd = promisify(open);
 
 /** Guest RAM; the reference target's host memory lives in it. */
 export const QEMU_GUEST_RAM = 256 * 1024 * 1024;
@@ -89,11 +96,11 @@ export class QemuProcess {
       // A FIFO open blocks until the other end opens: race both opens against QEMU dying.
       // QEMU reads `.in` and writes `.out`; open write-only and read-only so its death is EPIPE/EOF.
       const [toQemu, fromQemu] = await Promise.race([
-        Promise.all([open(`${fifo}.in`, constants.O_WRONLY), open(`${fifo}.out`, constants.O_RDONLY)]),
+        Promise.all([openFd(`${fifo}.in`, constants.O_WRONLY), openFd(`${fifo}.out`, constants.O_RDONLY)]),
         exited,
       ]);
-      // The handles stay open for QEMU's lifetime; the client uses their fds synchronously.
-      const client = new QtestClient(toQemu.fd, fromQemu.fd);
+      // The descriptors stay open for QEMU's lifetime; the client uses them synchronously and closes them.
+      const client = new QtestClient(toQemu, fromQemu);
       const qemu = new QemuProcess(child, client, dir, disk);
       process.once('exit', () => qemu.stop());
       return qemu;

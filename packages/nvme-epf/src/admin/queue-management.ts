@@ -41,9 +41,14 @@ function checkQsize(c: NvmeController, qsize: number, cmd: Command): NvmeStatus 
   return STATUS_SUCCESS;
 }
 
-/** PRP1 is the queue base: offset 0 in the memory page (P-14), and PC must be 1 (CAP.CQR = 1). */
-function checkBase(c: NvmeController, cmd: Command, pc: number): NvmeStatus {
+/** PRP1 is the queue base: offset 0 in the memory page (P-14). */
+function checkBase(c: NvmeController, cmd: Command): NvmeStatus {
   if (prpOffset(cmd.prp1, c.pageSize) !== 0) return cmd.fail(Status.PRP_INVALID_OFFSET, PRP1_BYTE);
+  return STATUS_SUCCESS;
+}
+
+/** PC must be 1: queues are physically contiguous (CAP.CQR = 1). */
+function checkContiguous(cmd: Command, pc: number): NvmeStatus {
   if (pc === 0) return cmd.fail(Status.INVALID_FIELD, CDW11_BYTE);
   return STATUS_SUCCESS;
 }
@@ -62,10 +67,12 @@ export function createIoCq(c: NvmeController, cmd: Command): NvmeStatus {
   s = checkQsize(c, qsize, cmd);
   if (s !== STATUS_SUCCESS) return s;
   if (getBits(c.regs.ccSeen, CC.IOCQES) !== NVME_NVM_IOCQES) return cmd.fail(Status.QUEUE_SIZE, QSIZE_BYTE);
-  s = checkBase(c, cmd, pc);
+  s = checkBase(c, cmd);
   if (s !== STATUS_SUCCESS) return s;
   // IV must name a vector the host can receive now (0 only, without MSI-X or multi-message MSI).
   if (iv >= c.usableVectors) return cmd.fail(Status.INVALID_VECTOR, CDW11_HIGH_BYTE);
+  s = checkContiguous(cmd, pc);
+  if (s !== STATUS_SUCCESS) return s;
   c.createCq(qid, cmd.prp1, qsize + 1, ien, iv);
   return STATUS_SUCCESS;
 }
@@ -78,15 +85,17 @@ export function createIoSq(c: NvmeController, cmd: Command): NvmeStatus {
   const qsize = getBits(cdw10, CREATE_IO_SQ.CDW10.QSIZE);
   const pc = getBits(cdw11, CREATE_IO_SQ.CDW11.PC);
   const cqid = getBits(cdw11, CREATE_IO_SQ.CDW11.CQID);
-  let s = checkNewQid(qid, c.nsqa, qid < c.sqs.length && c.sqs[qid] !== undefined, cmd);
-  if (s !== STATUS_SUCCESS) return s;
-  // CQID 0 (the admin CQ) or a CQ that does not exist.
+  // CQID 0 (the admin CQ) or a CQ that does not exist; QEMU checks it before the SQ's own QID.
   const cq = cqid === 0 || cqid >= c.cqs.length ? undefined : c.cqs[cqid];
   if (cq === undefined) return cmd.fail(Status.CQ_INVALID, CDW11_HIGH_BYTE);
+  let s = checkNewQid(qid, c.nsqa, qid < c.sqs.length && c.sqs[qid] !== undefined, cmd);
+  if (s !== STATUS_SUCCESS) return s;
   s = checkQsize(c, qsize, cmd);
   if (s !== STATUS_SUCCESS) return s;
   if (getBits(c.regs.ccSeen, CC.IOSQES) !== NVME_NVM_IOSQES) return cmd.fail(Status.QUEUE_SIZE, QSIZE_BYTE);
-  s = checkBase(c, cmd, pc);
+  s = checkBase(c, cmd);
+  if (s !== STATUS_SUCCESS) return s;
+  s = checkContiguous(cmd, pc);
   if (s !== STATUS_SUCCESS) return s;
   c.createSq(qid, cmd.prp1, qsize + 1, cq);
   return STATUS_SUCCESS;
