@@ -1,0 +1,141 @@
+/**
+ * The checks a run passes or fails besides its figures: data verification, I/O errors, isolation
+ * (no device access outside the host's grants), bus faults, the host driver's protocol checks,
+ * the EPC map contract, and mappings left behind (before and after shutdown).
+ */
+import { EpcContractError, hex } from '@epfsim/epc-core';
+import type { NvmeDriver } from '../driver/nvme-driver.js';
+import type { Testbed } from '../target/epfsim-target.js';
+import type { WorkloadResult } from './workload-result.js';
+
+export const CHECK_NAMES = [
+  'completed',
+  'verify',
+  'io-errors',
+  'isolation',
+  'bus-faults',
+  'protocol',
+  'timeouts',
+  'epc-contract',
+  'leaks',
+  'maps-after-shutdown',
+] as const;
+export type CheckName = (typeof CHECK_NAMES)[number];
+
+export interface RunCheck {
+  readonly name: CheckName;
+  readonly passed: boolean;
+  /** One line: what was counted, and the first offender when it failed. */
+  readonly detail: string;
+}
+
+/** What the testbed looked like around shutdown, gathered by the caller in order. */
+export interface ShutdownObservation {
+  /** Data mappings still live after the run, before shutdown (the function's persistent CQ maps allowed). */
+  readonly leaksBeforeShutdown: number;
+  /** Every mapping still live after shutdown. */
+  readonly mapsAfterShutdown: number;
+  /** Why shutdown failed, when it did. */
+  readonly shutdownError?: string;
+}
+
+/** Live maps other than the function's persistent ones, without the strict EPC's throw. */
+export function countLeaks(testbed: Testbed): number {
+  try {
+    return testbed.leaks();
+  } catch (e) {
+    if (!(e instanceof EpcContractError)) throw e;
+    const persistent = testbed.fn.persistentMaps();
+    return testbed.epc.liveMaps.filter((m) => !persistent.has(m)).length;
+  }
+}
+
+function check(name: CheckName, passed: boolean, detail: string): RunCheck {
+  return { name, passed, detail };
+}
+
+/** Every check of a run, in {@link CHECK_NAMES} order. */
+export function runChecks(
+  testbed: Testbed,
+  driver: NvmeDriver,
+  result: WorkloadResult,
+  shutdown: ShutdownObservation,
+): RunCheck[] {
+  const v = result.verify;
+  const firstMismatch = v.mismatches[0];
+  const isolation = testbed.memory.isolationViolationCount;
+  const firstIsolation = testbed.memory.isolationViolations[0];
+  const busFaults = testbed.epc.counters.busFaults;
+  const firstFault = testbed.memory.busFaults[0];
+  const firstViolation = driver.violations[0];
+  const contract = testbed.epc.checker.violations.filter((c) => c.kind !== 'leak');
+  const errorStatuses = Object.entries(result.statuses).filter(([status]) => !status.startsWith('0/00h'));
+  return [
+    check(
+      'completed',
+      result.end !== 'error' && shutdown.shutdownError === undefined,
+      result.error !== undefined
+        ? `stopped: ${result.error}`
+        : shutdown.shutdownError !== undefined
+          ? `shutdown failed: ${shutdown.shutdownError}`
+          : `${result.ios} I/Os, ended by ${result.end}`,
+    ),
+    check(
+      'verify',
+      v.mismatchedBlocks === 0,
+      !v.enabled
+        ? 'off'
+        : `${v.readsChecked} reads, ${v.bytesCompared} bytes compared (${v.blocksWithData} of ${v.blocksChecked} blocks written before), ` +
+            `${v.bytesDiscarded} discarded by bit buckets, ${v.mismatchedBlocks} blocks differ` +
+            (firstMismatch === undefined
+              ? ''
+              : `; first: LBA ${firstMismatch.lba} byte ${firstMismatch.byte}: expected ${firstMismatch.expected}, found ${firstMismatch.found}`),
+    ),
+    check(
+      'io-errors',
+      result.errors === 0,
+      result.errors === 0
+        ? 'every command completed successfully'
+        : `${result.errors} commands failed: ${errorStatuses.map(([s, n]) => `${n} × ${s}`).join(', ')}`,
+    ),
+    check(
+      'isolation',
+      isolation === 0,
+      `${isolation} device accesses outside the host's grants` +
+        (firstIsolation === undefined
+          ? ''
+          : `; first: ${firstIsolation.direction} ${hex(firstIsolation.addr)}+${hex(firstIsolation.size)}`),
+    ),
+    check(
+      'bus-faults',
+      busFaults === 0,
+      `${busFaults} bus faults` +
+        (firstFault === undefined
+          ? ''
+          : `; first: ${firstFault.direction} ${hex(firstFault.addr)}+${hex(firstFault.size)} (${firstFault.reason})`),
+    ),
+    check(
+      'protocol',
+      driver.violationCount === 0,
+      `${driver.violationCount} protocol violations seen by the host driver` +
+        (firstViolation === undefined ? '' : `; first: ${firstViolation.kind}: ${firstViolation.detail}`),
+    ),
+    check(
+      'timeouts',
+      driver.stats.timeouts === 0,
+      `${driver.stats.timeouts} command timeouts, ${driver.stats.aborts} aborts, ${driver.stats.resets} controller resets`,
+    ),
+    check(
+      'epc-contract',
+      contract.length === 0,
+      `${contract.length} EPC map contract violations` +
+        (contract[0] === undefined ? '' : `; first: ${contract[0].kind}: ${contract[0].message}`),
+    ),
+    check('leaks', shutdown.leaksBeforeShutdown === 0, `${shutdown.leaksBeforeShutdown} maps leaked by the function`),
+    check(
+      'maps-after-shutdown',
+      shutdown.mapsAfterShutdown === 0,
+      `${shutdown.mapsAfterShutdown} maps live after shutdown`,
+    ),
+  ];
+}

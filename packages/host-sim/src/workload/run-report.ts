@@ -1,0 +1,171 @@
+/**
+ * One run on a testbed, start to shutdown, as one document: what ran (config), what it did
+ * (results), what the EPC, the host driver and the function counted (counters), and the checks.
+ * `epfsim run --json` prints it as is.
+ */
+import { EpcContractError, type EpcCounters } from '@epfsim/epc-core';
+import type { DriverStats } from '../driver/driver-types.js';
+import type { NvmeDriver } from '../driver/nvme-driver.js';
+import { isNvmeDriverError } from '../errors.js';
+import type { Testbed } from '../target/epfsim-target.js';
+import type { TraceFormat } from '../trace/trace-request.js';
+import { countLeaks, type RunCheck, runChecks } from './run-checks.js';
+import type { RwMode } from './rw-mode.js';
+import { runWorkload, type WorkloadRunOptions } from './workload-engine.js';
+import type { WorkloadResult } from './workload-result.js';
+import type { BlockSizeRange, ReplayTiming, WorkloadSpec } from './workload-spec.js';
+
+/** The workload as configured (a replay without its requests). */
+export type WorkloadConfig =
+  | {
+      readonly kind: 'generate';
+      readonly rw: RwMode;
+      readonly blockSize: BlockSizeRange;
+      readonly offsetBytes: number;
+      readonly sizeBytes: number;
+      readonly rwmixread: number;
+      readonly iodepth: number;
+      readonly queues: number;
+      readonly numberIos?: number;
+      readonly runtimeMs?: number;
+      readonly verify: boolean;
+      readonly seed: number;
+    }
+  | {
+      readonly kind: 'replay';
+      readonly source: string;
+      readonly format: TraceFormat;
+      readonly traceRequests: number;
+      readonly timing: ReplayTiming;
+      readonly speed: number;
+      readonly iodepth: number;
+      readonly queues: number;
+      readonly numberIos?: number;
+      readonly runtimeMs?: number;
+      readonly verify: boolean;
+      readonly seed: number;
+    };
+
+export interface RunConfig {
+  /** The driven controller, e.g. `epfsim:rk3588/mem-map`. */
+  readonly target: string;
+  readonly profile: string;
+  readonly placement: string;
+  readonly namespace: { readonly nsid: number; readonly blockSize: number; readonly bytes: number };
+  readonly workload: WorkloadConfig;
+}
+
+/** The function's own counts, for comparison with the host's. */
+export interface FunctionCounters {
+  readonly commandsFetched: number;
+  readonly commandsCompleted: number;
+  readonly interruptsRaised: number;
+  readonly cqePostsMapped: number;
+  readonly cqePostsTransferred: number;
+  readonly dataBytesFromHost: number;
+  readonly dataBytesToHost: number;
+}
+
+export interface RunCounters {
+  readonly epc: Readonly<EpcCounters>;
+  readonly driver: Readonly<DriverStats>;
+  readonly function: FunctionCounters;
+}
+
+export interface RunReport {
+  readonly config: RunConfig;
+  readonly results: WorkloadResult;
+  readonly counters: RunCounters;
+  readonly checks: { readonly passed: boolean; readonly list: readonly RunCheck[] };
+}
+
+function describeWorkload(spec: WorkloadSpec, namespaceBytes: number): WorkloadConfig {
+  const limits = {
+    ...(spec.numberIos === undefined ? {} : { numberIos: spec.numberIos }),
+    ...(spec.runtimeMs === undefined ? {} : { runtimeMs: spec.runtimeMs }),
+  };
+  const common = { iodepth: spec.iodepth, queues: spec.queues, ...limits, verify: spec.verify, seed: spec.seed };
+  if (spec.kind === 'replay') {
+    return {
+      kind: 'replay',
+      source: spec.source,
+      format: spec.format,
+      traceRequests: spec.requests.length,
+      timing: spec.timing,
+      speed: spec.speed,
+      ...common,
+    };
+  }
+  return {
+    kind: 'generate',
+    rw: spec.rw,
+    blockSize: spec.blockSize,
+    offsetBytes: spec.offsetBytes,
+    sizeBytes: spec.sizeBytes ?? namespaceBytes - spec.offsetBytes,
+    rwmixread: spec.rwmixread,
+    ...common,
+  };
+}
+
+/**
+ * Runs `spec` on a testbed whose driver is initialised, then shuts the driver down, checks
+ * leaks and mappings, and closes the testbed. Throws HostSimConfigError when the workload does
+ * not fit (before any I/O).
+ */
+export async function runOnTestbed(
+  bed: { readonly testbed: Testbed; readonly driver: NvmeDriver },
+  spec: WorkloadSpec,
+  options: WorkloadRunOptions = {},
+): Promise<RunReport> {
+  const { testbed, driver } = bed;
+  try {
+    const ns = driver.namespaces.get(spec.nsid);
+    const namespace = {
+      nsid: spec.nsid,
+      blockSize: ns?.blockSize ?? 0,
+      bytes: ns === undefined ? 0 : Number(ns.nsze) * ns.blockSize,
+    };
+    const results = await runWorkload(driver, spec, options);
+    const leaksBeforeShutdown = countLeaks(testbed);
+    let shutdownError: string | undefined;
+    try {
+      driver.shutdown();
+    } catch (e) {
+      if (!isNvmeDriverError(e) && !(e instanceof EpcContractError)) throw e;
+      shutdownError = e.message;
+    }
+    const shutdown = {
+      leaksBeforeShutdown,
+      mapsAfterShutdown: testbed.epc.liveMaps.length,
+      ...(shutdownError === undefined ? {} : { shutdownError }),
+    };
+    const checks = runChecks(testbed, driver, results, shutdown);
+    const f = testbed.fn.stats;
+    return {
+      config: {
+        target: driver.target.name,
+        profile: testbed.profile.name,
+        placement: driver.placement.name,
+        namespace,
+        workload: describeWorkload(spec, namespace.bytes),
+      },
+      results,
+      counters: {
+        epc: { ...testbed.epc.counters },
+        driver: { ...driver.stats },
+        function: {
+          commandsFetched: f.commandsFetched,
+          commandsCompleted: f.commandsCompleted,
+          interruptsRaised: f.interruptsRaised,
+          cqePostsMapped: f.cqePostsMapped,
+          cqePostsTransferred: f.cqePostsTransferred,
+          dataBytesFromHost: f.dataBytesFromHost,
+          dataBytesToHost: f.dataBytesToHost,
+        },
+      },
+      checks: { passed: checks.every((c) => c.passed), list: checks },
+    };
+  } finally {
+    testbed.close();
+  }
+}
