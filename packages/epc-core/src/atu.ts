@@ -136,7 +136,7 @@ export class Atu {
 
   /** The host PCI address the hardware emits for CPU address `phys` inside `slot`. */
   static translate(slot: AtuSlot, phys: number): bigint {
-    if (slot.passBits === 0) return slot.pciBase + BigInt(phys - slot.cpuBase);
+    if (slot.passBits === 0) return phys === slot.cpuBase ? slot.pciBase : slot.pciBase + BigInt(phys - slot.cpuBase);
     const span = 2 ** slot.passBits;
     const mask = BigInt(span - 1);
     return (slot.pciBase & ~mask) | BigInt(phys % span);

@@ -25,6 +25,8 @@ const MSIX_VECTOR_MASKED = 1;
 /** An MSI or MSI-X message is one dword. */
 const IRQ_MESSAGE_SIZE = 4;
 const MESSAGE_ADDRESS_RESERVED = 3n;
+/** 2^63: from an address below it, no range of a safe-integer size reaches 2^64. */
+const HALF_SPACE = 1n << 63n;
 /** The smallest BAR the NVMe function and pci_epc_set_bar() accept. */
 const MIN_BAR_SIZE = 4096;
 
@@ -47,6 +49,28 @@ export class Epc implements EndpointLink {
   private intxHandler: ((asserted: boolean) => void) | null = null;
   private intxLevel = false;
   private irqReserved: { phys: number; size: number; slot: AtuSlot | null } | null = null;
+  /** The fields of the map being made (EpcMap copies them). */
+  private readonly mapFields = {
+    pciAddr: 0n,
+    pciSize: 0,
+    mapPciAddr: 0n,
+    mapSize: 0,
+    offset: 0,
+    physBase: 0,
+    physAddr: 0,
+  };
+  /** The interrupt message being sent (set by msiMessage / msixMessage). */
+  private messageAddress = 0n;
+  private messageData = 0;
+  /** The last message address that passed the dword check (-1: none yet). */
+  private messageAddressChecked = -1n;
+  /** The last MSI-X message address read from the table, as dwords and as a bigint. */
+  private msixAddressLo = 0;
+  private msixAddressHi = 0;
+  private msixAddress = 0n;
+  /** One message buffer, reused: a bus write copies (or consumes) the bytes before it returns. */
+  private readonly irqPayload = new Uint8Array(IRQ_MESSAGE_SIZE);
+  private readonly irqPayloadView = new DataView(this.irqPayload.buffer);
 
   constructor(profile: EpcProfile, bus: HostBus, options: EpcOptions = {}) {
     this.profile = profile;
@@ -79,11 +103,18 @@ export class Epc implements EndpointLink {
     this.counters.memMapCalls++;
     const refused = this.checkRange(pciAddr, size);
     if (refused !== null) return this.mapFailed(refused);
-    const { mapPciAddr, mapSize, offset } = this.alignAddr(pciAddr, size);
-    const mapEnd = mapPciAddr + BigInt(mapSize);
-    const pciSize = mapEnd < pciAddr + BigInt(size) ? Number(mapEnd - pciAddr) : size;
-    if (pciSize < 1 || offset + pciSize > mapSize || mapPciAddr + BigInt(offset) !== pciAddr) {
-      throw new RangeError(`align_addr broke its contract for ${hex(pciAddr)}+${hex(size)}`);
+    let mapPciAddr = pciAddr;
+    let mapSize = size;
+    let offset = 0;
+    let pciSize = size;
+    if (this.profile.align.kind !== 'none') {
+      // No align_addr op (generic, R-Car): the core maps exactly what was asked, nothing to check.
+      ({ mapPciAddr, mapSize, offset } = this.alignAddr(pciAddr, size));
+      const mapEnd = mapPciAddr + BigInt(mapSize);
+      pciSize = mapEnd < pciAddr + BigInt(size) ? Number(mapEnd - pciAddr) : size;
+      if (pciSize < 1 || offset + pciSize > mapSize || mapPciAddr + BigInt(offset) !== pciAddr) {
+        throw new RangeError(`align_addr broke its contract for ${hex(pciAddr)}+${hex(size)}`);
+      }
     }
     const physBase = this.allocator.alloc(mapSize);
     if (physBase === null)
@@ -94,7 +125,15 @@ export class Epc implements EndpointLink {
       return this.mapFailed(slot);
     }
     if (pciSize < size) this.counters.partialMaps++;
-    const fields = { pciAddr, pciSize, mapPciAddr, mapSize, offset, physBase, physAddr: physBase + offset };
+    // The constructor copies the fields: one scratch object serves every map.
+    const fields = this.mapFields;
+    fields.pciAddr = pciAddr;
+    fields.pciSize = pciSize;
+    fields.mapPciAddr = mapPciAddr;
+    fields.mapSize = mapSize;
+    fields.offset = offset;
+    fields.physBase = physBase;
+    fields.physAddr = physBase + offset;
     const map = new EpcMap(fields, slot, this.bus, this.counters, this.checker);
     this.live.add(map);
     if (this.live.size > this.counters.liveMapsHighWater) this.counters.liveMapsHighWater = this.live.size;
@@ -260,14 +299,15 @@ export class Epc implements EndpointLink {
    * sets its pending bit and returns EPERM; {@link deliverPendingMsix} sends it later.
    */
   raiseIrq(type: 'msi' | 'msix', vector: number): EpcError | null {
-    const message = type === 'msi' ? this.msiMessage(vector) : this.msixMessage(vector);
-    if (message instanceof EpcError) return message;
+    const refused = type === 'msi' ? this.msiMessage(vector) : this.msixMessage(vector);
+    if (refused !== null) return refused;
     this.counters.irqsRaised++;
-    return this.sendMessage(message.address, message.data);
+    return this.sendMessage(this.messageAddress, this.messageData);
   }
 
   /** Sends every pending MSI-X message whose vector the host has unmasked since; returns how many. */
   deliverPendingMsix(): number {
+    if (this.msixPending.size === 0) return 0;
     let sent = 0;
     for (const vector of [...this.msixPending]) {
       if (this.msixMasked(vector)) continue;
@@ -279,15 +319,19 @@ export class Epc implements EndpointLink {
 
   // ---- internals ----
 
-  private msiMessage(vector: number): { address: bigint; data: number } | EpcError {
+  /** Sets {@link messageAddress} and {@link messageData} for MSI `vector`, or returns why it cannot be sent. */
+  private msiMessage(vector: number): EpcError | null {
     const c = this.config;
     if (!c.msiEnabled) return new EpcError('EINVAL', 'MSI is not enabled by the host');
     if (vector < 0 || vector >= c.msiVectors) return new EpcError('EINVAL', `MSI vector ${vector} not enabled`);
     // Multiple Message: the vector number goes in the low bits of the data.
-    return { address: c.msiAddress, data: (c.msiData | vector) >>> 0 };
+    this.messageAddress = c.msiAddress;
+    this.messageData = (c.msiData | vector) >>> 0;
+    return null;
   }
 
-  private msixMessage(vector: number): { address: bigint; data: number } | EpcError {
+  /** Sets {@link messageAddress} and {@link messageData} from MSI-X table entry `vector`, or returns why not. */
+  private msixMessage(vector: number): EpcError | null {
     const c = this.config;
     if (!c.msixEnabled) return new EpcError('EINVAL', 'MSI-X is not enabled by the host');
     if (vector < 0 || vector >= c.msixCapable) return new EpcError('EINVAL', `MSI-X vector ${vector} out of range`);
@@ -298,9 +342,17 @@ export class Epc implements EndpointLink {
     this.setMsixPending(vector, false);
     const bar = this.bar(c.msixBar);
     const entry = c.msixTableOffset + vector * MSIX_ENTRY.size;
-    const address =
-      (BigInt(bar.read32(entry + MSIX_ENTRY.addrHi)) << 32n) | BigInt(bar.read32(entry + MSIX_ENTRY.addrLo));
-    return { address, data: bar.read32(entry + MSIX_ENTRY.data) };
+    const lo = bar.read32(entry + MSIX_ENTRY.addrLo);
+    const hi = bar.read32(entry + MSIX_ENTRY.addrHi);
+    // Every vector usually has the same message address: build the bigint only when it changes.
+    if (lo !== this.msixAddressLo || hi !== this.msixAddressHi) {
+      this.msixAddressLo = lo;
+      this.msixAddressHi = hi;
+      this.msixAddress = (BigInt(hi) << 32n) | BigInt(lo);
+    }
+    this.messageAddress = this.msixAddress;
+    this.messageData = bar.read32(entry + MSIX_ENTRY.data);
+    return null;
   }
 
   private msixMasked(vector: number): boolean {
@@ -323,11 +375,16 @@ export class Epc implements EndpointLink {
   /** Writes an interrupt message the way the profile's controller does (epc-mapping.md §6). */
   private sendMessage(address: bigint, data: number): EpcError | null {
     // Message Address bits 1:0 are reserved (PCI Local Bus 3.0 §6.8.1.4): the host programmed garbage.
-    if ((address & MESSAGE_ADDRESS_RESERVED) !== 0n || address + BigInt(IRQ_MESSAGE_SIZE) > PCI_ADDR_LIMIT) {
+    if (
+      address !== this.messageAddressChecked &&
+      ((address & MESSAGE_ADDRESS_RESERVED) !== 0n || address + BigInt(IRQ_MESSAGE_SIZE) > PCI_ADDR_LIMIT)
+    ) {
       return new EpcError('EINVAL', `interrupt message address ${hex(address)} is not a dword in the 64-bit space`);
     }
-    const payload = new Uint8Array(IRQ_MESSAGE_SIZE);
-    new DataView(payload.buffer).setUint32(0, data, true);
+    this.messageAddressChecked = address;
+    // One message buffer, reused: the bus copies it before returning.
+    const payload = this.irqPayload;
+    this.irqPayloadView.setUint32(0, data, true);
     const mapping = this.profile.irq.mapping;
     if (mapping === 'direct' || mapping === 'register') {
       const fault = this.bus.write(address, payload);
@@ -383,7 +440,10 @@ export class Epc implements EndpointLink {
     if (!Number.isSafeInteger(size) || size <= 0) return new EpcError('EINVAL', `invalid map size ${size}`);
     if (pciAddr < 0n || pciAddr >= PCI_ADDR_LIMIT)
       return new EpcError('EINVAL', `PCI address ${hex(pciAddr)} is not 64-bit`);
-    if (!rangeFits(pciAddr, size)) return new EpcError('ERANGE', `range ${hex(pciAddr)}+${hex(size)} wraps past 2^64`);
+    // pciAddr is a 64-bit address here, so rangeFits() reduces to its end check, which a
+    // safe-integer size can fail only from 2^63 on.
+    if (pciAddr >= HALF_SPACE && pciAddr + BigInt(size) > PCI_ADDR_LIMIT)
+      return new EpcError('ERANGE', `range ${hex(pciAddr)}+${hex(size)} wraps past 2^64`);
     return null;
   }
 

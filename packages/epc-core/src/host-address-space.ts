@@ -15,6 +15,9 @@ export interface MmioRegion {
   onWrite(addr: bigint, data: Uint8Array): void;
 }
 
+/** 2^63: from an address below it, no access of at most 2^53 bytes reaches 2^64. */
+const HALF_SPACE = 1n << 63n;
+
 /** How many faults are kept in full; later ones are only counted. */
 const FAULT_LOG_LIMIT = 1000;
 
@@ -29,6 +32,8 @@ export class HostAddressSpace implements HostBus {
   faultCount = 0;
   private grant: GrantHook | null = null;
   private mmio: MmioRegion[] = [];
+  /** One past the last byte of each MMIO region, by index. */
+  private mmioEnds: bigint[] = [];
 
   setGrantHook(hook: GrantHook | null): void {
     this.grant = hook;
@@ -36,6 +41,7 @@ export class HostAddressSpace implements HostBus {
 
   addMmioRegion(region: MmioRegion): void {
     this.mmio.push(region);
+    this.mmioEnds.push(region.start + BigInt(region.size));
   }
 
   read(addr: bigint, dst: Uint8Array): BusFault | null {
@@ -46,12 +52,14 @@ export class HostAddressSpace implements HostBus {
   }
 
   write(addr: bigint, src: Uint8Array): BusFault | null {
-    if (this.mmio.length > 0) {
-      for (const region of this.mmio) {
-        if (addr >= region.start && addr + BigInt(src.length) <= region.start + BigInt(region.size)) {
-          region.onWrite(addr, src);
-          return null;
-        }
+    const mmio = this.mmio;
+    for (let i = 0; i < mmio.length; i++) {
+      const region = mmio[i] as MmioRegion;
+      const regionEnd = this.mmioEnds[i] as bigint;
+      // The end is computed only for a write that starts inside the region (an interrupt message).
+      if (addr >= region.start && addr < regionEnd && addr + BigInt(src.length) <= regionEnd) {
+        region.onWrite(addr, src);
+        return null;
       }
     }
     const refused = this.check(addr, src.length, 'write');
@@ -74,8 +82,10 @@ export class HostAddressSpace implements HostBus {
     this.memory.zero(addr, size);
   }
 
+  /** Why the endpoint may not access [addr, addr + size), or null when it may. */
   private check(addr: bigint, size: number, direction: BusDirection): BusFaultReason | null {
-    if (addr < 0n || addr + BigInt(size) > PCI_ADDR_LIMIT) return 'wrap';
+    // Below 2^63 a range of a safe-integer size cannot pass 2^64: no end to compute.
+    if (addr < 0n || (addr >= HALF_SPACE && addr + BigInt(size) > PCI_ADDR_LIMIT)) return 'wrap';
     if (!this.memory.covers(addr, size)) return 'hole';
     if (this.grant !== null && !this.grant(addr, size, direction)) return 'ungranted';
     return null;

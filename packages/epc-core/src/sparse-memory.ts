@@ -6,12 +6,26 @@ export const HOST_PAGE_SHIFT = 12;
 export const HOST_PAGE_SIZE = 1 << HOST_PAGE_SHIFT;
 const PAGE_SHIFT_N = BigInt(HOST_PAGE_SHIFT);
 const PAGE_MASK_N = BigInt(HOST_PAGE_SIZE - 1);
+/** Reads up to this many bytes (a CQE, a PRP entry) are copied by a loop rather than through a subarray. */
+const SMALL_COPY = 64;
 /** Dropped pages kept for reuse: a workload that clears and refills buffers allocates nothing. */
 const SPARE_PAGES_MAX = 4096;
+/**
+ * 2^53: below it an address is exact as a number, and the per-access arithmetic (page, offset,
+ * end) is done in numbers, which allocate nothing; above it in bigints.
+ */
+const SAFE_LIMIT = 2 ** 53;
+const SAFE_LIMIT_N = BigInt(SAFE_LIMIT);
 
 interface Region {
   readonly start: bigint;
   readonly end: bigint; // exclusive, may be 2^64
+  /** `end` as a number when it is below 2^53, else Infinity (the bigint decides). */
+  readonly endN: number;
+}
+
+function region(start: bigint, end: bigint): Region {
+  return { start, end, endN: end < SAFE_LIMIT_N ? Number(end) : Number.POSITIVE_INFINITY };
 }
 
 /**
@@ -24,7 +38,8 @@ interface Region {
 export class SparseMemory {
   private readonly pages = new Map<number, Uint8Array>();
   private readonly spare: Uint8Array[] = [];
-  private regions: Region[] = [];
+  /** Present regions, sorted by start, never overlapping or touching (touching regions merge). */
+  private readonly regions: Region[] = [];
 
   /** Adds RAM at [start, start + size). Overlapping or adjacent regions merge. */
   addRegion(start: bigint, size: bigint | number): void {
@@ -32,38 +47,76 @@ export class SparseMemory {
     if (start < 0n || end > PCI_ADDR_LIMIT || end <= start) {
       throw new EpcConfigError(`memory region ${hex(start)}+${size} is outside the 64-bit address space`);
     }
-    const merged: Region[] = [];
-    let current = { start, end };
-    for (const r of this.regions) {
-      if (r.end < current.start || r.start > current.end) merged.push(r);
-      else current = { start: minBig(r.start, current.start), end: maxBig(r.end, current.end) };
+    const regions = this.regions;
+    // The first region that touches or follows the new one; every region from there that
+    // starts at or before its end merges into it.
+    const i = this.firstEndingAtOrAfter(start);
+    let j = i;
+    let mergedStart = start;
+    let mergedEnd = end;
+    while (j < regions.length) {
+      const r = regions[j]!;
+      if (r.start > mergedEnd) break;
+      if (r.start < mergedStart) mergedStart = r.start;
+      if (r.end > mergedEnd) mergedEnd = r.end;
+      j++;
     }
-    merged.push(current);
-    merged.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-    this.regions = merged;
+    const merged = region(mergedStart, mergedEnd);
+    if (j === i) regions.splice(i, 0, merged);
+    else if (j === i + 1) regions[i] = merged;
+    else regions.splice(i, j - i, merged);
   }
 
   /** Removes RAM at [start, start + size) and drops the pages inside it. */
   removeRegion(start: bigint, size: bigint | number): void {
     const end = start + BigInt(size);
-    const kept: Region[] = [];
-    for (const r of this.regions) {
-      if (r.end <= start || r.start >= end) kept.push(r);
-      else {
-        if (r.start < start) kept.push({ start: r.start, end: start });
-        if (r.end > end) kept.push({ start: end, end: r.end });
-      }
+    const regions = this.regions;
+    // Regions that share a byte with [start, end): from the first ending after start.
+    const i = this.firstEndingAfter(start);
+    let j = i;
+    while (j < regions.length && regions[j]!.start < end) j++;
+    if (j > i) {
+      const first = regions[i]!;
+      const last = regions[j - 1]!;
+      const left = first.start < start ? region(first.start, start) : undefined;
+      const right = last.end > end ? region(end, last.end) : undefined;
+      if (left !== undefined && right !== undefined) regions.splice(i, j - i, left, right);
+      else if (left !== undefined || right !== undefined) regions.splice(i, j - i, (left ?? right) as Region);
+      else regions.splice(i, j - i);
     }
-    this.regions = kept;
-    for (let page = start >> PAGE_SHIFT_N; page << PAGE_SHIFT_N < end; page++) {
-      const pageStart = page << PAGE_SHIFT_N;
-      if (pageStart >= start && pageStart + BigInt(HOST_PAGE_SIZE) <= end) this.drop(Number(page));
+    // Pages wholly inside [start, end), as page numbers (exact below 2^53).
+    if (end <= start) return;
+    const firstPage = Number((start + PAGE_MASK_N) >> PAGE_SHIFT_N);
+    const endPage = Number(end >> PAGE_SHIFT_N);
+    if (endPage <= firstPage || this.pages.size === 0) return;
+    if (endPage - firstPage > this.pages.size) {
+      // A range much larger than what is stored: visit the stored pages instead.
+      for (const page of [...this.pages.keys()]) if (page >= firstPage && page < endPage) this.drop(page);
+      return;
     }
+    for (let page = firstPage; page < endPage; page++) this.drop(page);
   }
 
   /** True when every byte of [addr, addr + size) is RAM. */
   covers(addr: bigint, size: number): boolean {
-    const end = addr + BigInt(size);
+    const r = this.regionHolding(addr);
+    if (r === undefined) return false;
+    if (addr < SAFE_LIMIT_N && size < SAFE_LIMIT) {
+      // Number arithmetic: exact while the end stays below 2^53 (endN is below it or Infinity).
+      const end = Number(addr) + size;
+      if (end < SAFE_LIMIT) return end <= r.endN;
+    }
+    return addr + BigInt(size) <= r.end;
+  }
+
+  /** True when every byte of [addr, end) is RAM ({@link covers} with the end already computed). */
+  coversRange(addr: bigint, end: bigint): boolean {
+    const r = this.regionHolding(addr);
+    return r !== undefined && end <= r.end;
+  }
+
+  /** The region that holds byte `addr`, if any. */
+  private regionHolding(addr: bigint): Region | undefined {
     const regions = this.regions;
     let lo = 0;
     let hi = regions.length - 1;
@@ -72,21 +125,38 @@ export class SparseMemory {
       const r = regions[mid]!;
       if (addr < r.start) hi = mid - 1;
       else if (addr >= r.end) lo = mid + 1;
-      else return end <= r.end;
+      else return r;
     }
-    return false;
+    return undefined;
   }
 
   /** Copies memory at `addr` into `dst`. The caller checked {@link covers}. */
   read(addr: bigint, dst: Uint8Array): void {
-    let page = Number(addr >> PAGE_SHIFT_N);
-    let offset = Number(addr & PAGE_MASK_N);
+    let page: number;
+    let offset: number;
+    if (addr < SAFE_LIMIT_N) {
+      const n = Number(addr);
+      page = Math.floor(n / HOST_PAGE_SIZE);
+      offset = n - page * HOST_PAGE_SIZE;
+    } else {
+      page = Number(addr >> PAGE_SHIFT_N);
+      offset = Number(addr & PAGE_MASK_N);
+    }
+    const length = dst.length;
+    if (offset + length <= HOST_PAGE_SIZE) {
+      // One page: the common case (an SQE, a CQE, a list, a page of data).
+      const data = this.pages.get(page);
+      if (data === undefined) dst.fill(0);
+      else if (length <= SMALL_COPY) for (let i = 0; i < length; i++) dst[i] = data[offset + i] as number;
+      else dst.set(offset === 0 && length === HOST_PAGE_SIZE ? data : data.subarray(offset, offset + length));
+      return;
+    }
     let done = 0;
-    while (done < dst.length) {
-      const n = Math.min(HOST_PAGE_SIZE - offset, dst.length - done);
+    while (done < length) {
+      const n = Math.min(HOST_PAGE_SIZE - offset, length - done);
       const data = this.pages.get(page);
       if (data === undefined) dst.fill(0, done, done + n);
-      else dst.set(data.subarray(offset, offset + n), done);
+      else dst.set(n === HOST_PAGE_SIZE ? data : data.subarray(offset, offset + n), done);
       done += n;
       page++;
       offset = 0;
@@ -95,17 +165,26 @@ export class SparseMemory {
 
   /** Copies `src` into memory at `addr`. The caller checked {@link covers}. */
   write(addr: bigint, src: Uint8Array): void {
-    let page = Number(addr >> PAGE_SHIFT_N);
-    let offset = Number(addr & PAGE_MASK_N);
+    let page: number;
+    let offset: number;
+    if (addr < SAFE_LIMIT_N) {
+      const n = Number(addr);
+      page = Math.floor(n / HOST_PAGE_SIZE);
+      offset = n - page * HOST_PAGE_SIZE;
+    } else {
+      page = Number(addr >> PAGE_SHIFT_N);
+      offset = Number(addr & PAGE_MASK_N);
+    }
+    const length = src.length;
+    if (offset + length <= HOST_PAGE_SIZE) {
+      if (length === 0) return;
+      this.pageFor(page, offset === 0 && length === HOST_PAGE_SIZE).set(src, offset);
+      return;
+    }
     let done = 0;
-    while (done < src.length) {
-      const n = Math.min(HOST_PAGE_SIZE - offset, src.length - done);
-      let data = this.pages.get(page);
-      if (data === undefined) {
-        data = this.spare.pop()?.fill(0) ?? new Uint8Array(HOST_PAGE_SIZE);
-        this.pages.set(page, data);
-      }
-      data.set(src.subarray(done, done + n), offset);
+    while (done < length) {
+      const n = Math.min(HOST_PAGE_SIZE - offset, length - done);
+      this.pageFor(page, n === HOST_PAGE_SIZE).set(src.subarray(done, done + n), offset);
       done += n;
       page++;
       offset = 0;
@@ -117,8 +196,16 @@ export class SparseMemory {
    * clearing a buffer costs no storage. The caller checked {@link covers}.
    */
   zero(addr: bigint, size: number): void {
-    let page = Number(addr >> PAGE_SHIFT_N);
-    let offset = Number(addr & PAGE_MASK_N);
+    let page: number;
+    let offset: number;
+    if (addr < SAFE_LIMIT_N) {
+      const n = Number(addr);
+      page = Math.floor(n / HOST_PAGE_SIZE);
+      offset = n - page * HOST_PAGE_SIZE;
+    } else {
+      page = Number(addr >> PAGE_SHIFT_N);
+      offset = Number(addr & PAGE_MASK_N);
+    }
     for (let done = 0; done < size; ) {
       const n = Math.min(HOST_PAGE_SIZE - offset, size - done);
       if (n === HOST_PAGE_SIZE) this.drop(page);
@@ -129,6 +216,17 @@ export class SparseMemory {
     }
   }
 
+  /** The storage of `page`, created (zeroed, or not when the caller overwrites all of it) on first use. */
+  private pageFor(page: number, whole: boolean): Uint8Array {
+    let data = this.pages.get(page);
+    if (data === undefined) {
+      const spare = this.spare.pop();
+      data = spare === undefined ? new Uint8Array(HOST_PAGE_SIZE) : whole ? spare : spare.fill(0);
+      this.pages.set(page, data);
+    }
+    return data;
+  }
+
   private drop(page: number): void {
     const data = this.pages.get(page);
     if (data === undefined) return;
@@ -136,16 +234,34 @@ export class SparseMemory {
     if (this.spare.length < SPARE_PAGES_MAX) this.spare.push(data);
   }
 
+  /** Index of the first region whose end is at or after `addr` (it touches or follows `addr`). */
+  private firstEndingAtOrAfter(addr: bigint): number {
+    const regions = this.regions;
+    let lo = 0;
+    let hi = regions.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (regions[mid]!.end < addr) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Index of the first region whose end is after `addr` (it holds or follows `addr`). */
+  private firstEndingAfter(addr: bigint): number {
+    const regions = this.regions;
+    let lo = 0;
+    let hi = regions.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (regions[mid]!.end <= addr) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /** Bytes of page storage in use: grows with what was written, not with addresses. */
   get residentBytes(): number {
     return this.pages.size * HOST_PAGE_SIZE;
   }
-}
-
-function minBig(a: bigint, b: bigint): bigint {
-  return a < b ? a : b;
-}
-
-function maxBig(a: bigint, b: bigint): bigint {
-  return a > b ? a : b;
 }

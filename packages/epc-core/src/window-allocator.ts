@@ -46,8 +46,7 @@ export class OutboundAllocator {
   private find(size: number, take: boolean): number | null {
     for (const s of this.states) {
       if (size > s.window.size) continue;
-      const order = blockOrder(size, s.pageSize);
-      const blockPages = 2 ** order;
+      const blockPages = size <= s.pageSize ? 1 : 2 ** blockOrder(size, s.pageSize);
       for (let page = 0; page + blockPages <= s.pages; page += blockPages) {
         if (isFree(s.used, page, blockPages)) {
           if (take) s.used.fill(1, page, page + blockPages);
@@ -63,7 +62,7 @@ export class OutboundAllocator {
     const s = this.windowOf(physAddr);
     if (s === undefined) throw new RangeError(`free of ${hex(physAddr)}: not in any outbound window`);
     const page = (physAddr - s.window.physBase) / s.pageSize;
-    const blockPages = 2 ** blockOrder(size, s.pageSize);
+    const blockPages = size <= s.pageSize ? 1 : 2 ** blockOrder(size, s.pageSize);
     if (!Number.isInteger(page) || page % blockPages !== 0) {
       throw new RangeError(`free of ${hex(physAddr)}+${size}: not an allocated block`);
     }
@@ -72,7 +71,12 @@ export class OutboundAllocator {
 
   /** Index of the window holding `physAddr`, or -1. */
   windowIndexOf(physAddr: number): number {
-    return this.states.findIndex((s) => physAddr >= s.window.physBase && physAddr < s.window.physBase + s.window.size);
+    const states = this.states;
+    for (let i = 0; i < states.length; i++) {
+      const w = (states[i] as WindowState).window;
+      if (physAddr >= w.physBase && physAddr < w.physBase + w.size) return i;
+    }
+    return -1;
   }
 
   /** Pages in use over all windows (for leak checks). */

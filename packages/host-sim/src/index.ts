@@ -4,6 +4,7 @@
  * segments and buffers; an NVMe host driver over a minimal target interface; the in-process
  * epfsim target and its testbed factory.
  */
+export * from './arbitraries/index.js';
 export * from './differential/index.js';
 export * from './driver/admin-commands.js';
 export * from './driver/buffer-io.js';

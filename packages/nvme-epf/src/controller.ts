@@ -32,7 +32,6 @@ import {
   encodeCap,
   getBits,
   IDENTIFY_DATA_SIZE,
-  isSuccess,
   Lid,
   mpsToPageSize,
   NVME_NVM_IOCQES,
@@ -54,6 +53,7 @@ import { FeatureState } from './admin/features.js';
 import { buildIdentifyController, buildIdentifyNamespace } from './admin/identify.js';
 import { buildCommandEffectsLog } from './admin/log-pages.js';
 import { Command, DEFERRED } from './command/command.js';
+import { succeeded } from './command/succeeded.js';
 import type { NvmeFunctionConfig } from './config.js';
 import { type DataPointerOptions, type DataSegment, parsePrps, parseSgl } from './data-pointer/index.js';
 import { HostPort } from './data-transfer.js';
@@ -134,6 +134,7 @@ export class NvmeController {
   /** SQEs are fetched here, a burst at a time; reused for every fetch. */
   readonly #fetch: Uint8Array;
   readonly #fetchView: DataView;
+  readonly #fetchViews: (Uint8Array | undefined)[] = [];
   /** One CQE, filled and written for each post. */
   readonly #cqe = new Uint8Array(CQE_SIZE);
   readonly #cqeView = new DataView(this.#cqe.buffer);
@@ -143,6 +144,7 @@ export class NvmeController {
   /** Last value seen in each doorbell of a queue that does not exist (index 2 × qid + 0/1). */
   readonly #strayDoorbells: Uint32Array;
   #bounce: Uint8Array;
+  #bounceView: Uint8Array = new Uint8Array(0);
   #bounce2: Uint8Array;
   #identifyController: Uint8Array | undefined;
   readonly #identifyNamespaces = new Map<number, Uint8Array>();
@@ -274,7 +276,13 @@ export class NvmeController {
   /** A reusable buffer of `n` bytes for command data (grows only when MDTS is unlimited). */
   bounce(n: number): Uint8Array {
     if (this.#bounce.length < n) this.#bounce = new Uint8Array(n);
-    return this.#bounce.subarray(0, n);
+    // Commands of one size follow each other: keep the last view rather than make one per command.
+    let view = this.#bounceView;
+    if (view.buffer !== this.#bounce.buffer || view.length !== n) {
+      view = this.#bounce.subarray(0, n);
+      this.#bounceView = view;
+    }
+    return view;
   }
 
   /** Bytes the bounce buffer holds now (MDTS, or more after a larger unlimited transfer). */
@@ -302,7 +310,7 @@ export class NvmeController {
    */
   sendToHost(cmd: Command, data: Uint8Array, length = data.length): NvmeStatus {
     const status = this.mapData(cmd, length, true);
-    if (!isSuccess(status)) return status;
+    if (!succeeded(status)) return status;
     if (!this.port.transferSegments(this.segments, data, 'toHost')) return this.dataTransferError(cmd);
     this.stats.dataBytesToHost += data.length;
     return STATUS_SUCCESS;
@@ -311,7 +319,7 @@ export class NvmeController {
   /** Fills `data` from the host through the command's data pointer (Write, Dataset Management). */
   receiveFromHost(cmd: Command, data: Uint8Array): NvmeStatus {
     const status = this.mapData(cmd, data.length, false);
-    if (!isSuccess(status)) return status;
+    if (!succeeded(status)) return status;
     if (!this.port.transferSegments(this.segments, data, 'fromHost')) return this.dataTransferError(cmd);
     this.stats.dataBytesFromHost += data.length;
     return STATUS_SUCCESS;
@@ -331,7 +339,7 @@ export class NvmeController {
 
   /** Queues a completion for `cid` of `sq`: posted now, or kept in order until the CQ has room. */
   complete(sq: SubmissionQueue, cid: number, status: NvmeStatus, dw0: number, cmd?: Command): void {
-    if (!isSuccess(status)) this.#recordError(sq, cid, status, cmd);
+    if (!succeeded(status)) this.#recordError(sq, cid, status, cmd);
     let key = statusKeys.get(status);
     if (key === undefined) {
       key = statusKey(status);
@@ -710,8 +718,8 @@ export class NvmeController {
     while (budget > 0 && !sq.stalled && sq.head !== sq.tail && sq.cq.deferred.length === 0) {
       const run = sq.tail > sq.head ? sq.tail - sq.head : sq.size - sq.head;
       const n = Math.min(budget, run, FETCH_ENTRIES);
-      const dst = this.#fetch.subarray(0, n * SQE_SIZE);
-      if (!this.port.read(sq.base + BigInt(sq.head * SQE_SIZE), dst)) {
+      const dst = this.#fetchEntries(n);
+      if (!this.port.read(sq.entryAddress(sq.head), dst)) {
         this.fatal(`SQ ${sq.qid}: fetching entry ${sq.head} failed (${this.port.lastError?.toString() ?? ''})`, sq.qid);
         return work;
       }
@@ -726,6 +734,16 @@ export class NvmeController {
       }
     }
     return work;
+  }
+
+  /** The first `n` entries of the fetch buffer (views kept per count, so a fetch allocates nothing). */
+  #fetchEntries(n: number): Uint8Array {
+    let view = this.#fetchViews[n];
+    if (view === undefined) {
+      view = this.#fetch.subarray(0, n * SQE_SIZE);
+      this.#fetchViews[n] = view;
+    }
+    return view;
   }
 
   #execute(base: number, sq: SubmissionQueue): void {

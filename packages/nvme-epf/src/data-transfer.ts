@@ -41,7 +41,10 @@ export class HostPort {
     for (const seg of segments) {
       if (done >= buf.length) break;
       const n = Math.min(seg.length, buf.length - done);
-      if (!seg.bitBucket && n > 0 && !this.#move(seg.addr, buf.subarray(done, done + n), direction)) return false;
+      if (!seg.bitBucket && n > 0) {
+        const piece = done === 0 && n === buf.length ? buf : buf.subarray(done, done + n);
+        if (!this.#move(seg.addr, piece, direction)) return false;
+      }
       done += n;
     }
     return true;

@@ -13,9 +13,9 @@ export const memMapStrategy: TransferStrategy = {
   transfer(epc: Epc, pciAddr: bigint, buf: Uint8Array, direction: TransferDirection): EpcError | null {
     let done = 0;
     while (done < buf.length) {
-      const map = epc.memMap(pciAddr + BigInt(done), buf.length - done);
+      const map = epc.memMap(done === 0 ? pciAddr : pciAddr + BigInt(done), buf.length - done);
       if (map instanceof EpcError) return map;
-      const chunk = buf.subarray(done, done + map.pciSize);
+      const chunk = done === 0 && map.pciSize === buf.length ? buf : buf.subarray(done, done + map.pciSize);
       const fault = direction === 'fromHost' ? map.read(0, chunk) : map.write(0, chunk);
       epc.memUnmap(map);
       if (fault !== null) return faultError(fault);

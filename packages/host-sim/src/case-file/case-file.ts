@@ -2,8 +2,9 @@
  * Case files: a failing fuzz case or a hand-written scenario as a versioned JSON
  * document (DESIGN.md "Case files"). Everything a replay needs is in it: the controller
  * profile and configuration, the host memory the case writes (queues, PRP lists, SGL
- * segments, data) by address, the commands as raw SQE fields, and what to expect.
- * Addresses are hex strings so 64-bit values survive JSON.
+ * segments, data) by address, the commands as raw SQE fields with the grants each holds, and
+ * what to expect (statuses, data, the only device accesses allowed to fail). Addresses are hex
+ * strings so 64-bit values survive JSON. `replay-case.ts` runs one.
  */
 
 export const CASE_FILE_KIND = 'epfsim-case';
@@ -28,11 +29,37 @@ export interface CaseQueue {
   readonly depth: number;
 }
 
+/** After a command completes, host memory at `addr` holds `bytes`. */
+export interface CaseDataCheck {
+  readonly addr: bigint;
+  readonly bytes: Uint8Array;
+}
+
+/** A range of host addresses. */
+export interface CaseRange {
+  readonly addr: bigint;
+  readonly size: number;
+}
+
+/** A range the device may access in one direction while one command runs (an IOMMU mapping). */
+export interface CaseGrant extends CaseRange {
+  readonly direction: 'read' | 'write';
+}
+
 export interface CaseExpectation {
   /** Status as written in the reference ("0/13h"); accepted alternatives where the spec allows several. */
   readonly status?: readonly string[];
-  /** After completion, host memory at `addr` holds `bytes`. */
-  readonly data?: { readonly addr: bigint; readonly bytes: Uint8Array };
+  /**
+   * Host memory after completion, one check per range (a scattered read buffer has several). In
+   * the file a single `{ addr, bytes }` object is accepted as well as an array.
+   */
+  readonly data?: readonly CaseDataCheck[];
+  /**
+   * Device accesses that may fail while this command runs (a buffer deliberately in a hole, a
+   * range deliberately not granted): a refused access overlapping one of these is expected. Any
+   * other refused access is a failure of the case.
+   */
+  readonly faults?: readonly CaseRange[];
 }
 
 export interface CaseCommand {
@@ -46,6 +73,8 @@ export interface CaseCommand {
   readonly mptr: bigint;
   /** CDW10..CDW15. */
   readonly cdw: readonly [number, number, number, number, number, number];
+  /** Ranges granted for this command's lifetime only, on top of the memory regions' own grants. */
+  readonly grants?: readonly CaseGrant[];
   readonly expect?: CaseExpectation;
 }
 
@@ -56,7 +85,7 @@ export interface CaseFile {
   readonly profile: string | Record<string, unknown>;
   /** Controller configuration overrides (strategy, namespaces, options, ...). */
   readonly controller: Record<string, unknown>;
-  /** The seed of the campaign that found it, when it came from `epfsim fuzz`. */
+  /** The seed of the fuzz case that produced it, when it came from `epfsim fuzz`. */
   readonly seed?: number;
   readonly adminQueue: CaseQueue;
   readonly ioQueues: readonly CaseQueue[];

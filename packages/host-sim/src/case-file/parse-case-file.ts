@@ -4,10 +4,13 @@ import {
   CASE_FILE_KIND,
   CASE_FILE_VERSION,
   type CaseCommand,
+  type CaseDataCheck,
   type CaseExpectation,
   type CaseFile,
+  type CaseGrant,
   type CaseMemory,
   type CaseQueue,
+  type CaseRange,
 } from './case-file.js';
 
 type Json = Record<string, unknown>;
@@ -17,6 +20,9 @@ const MAX_QID = 0xffff;
 const U32_MAX = 0xffff_ffff;
 const STATUS_TEXT = /^[0-7]\/[0-9a-f]{1,2}h$/i;
 const GRANTS = ['read', 'write', 'read-write', 'none'] as const;
+const DIRECTIONS = ['read', 'write'] as const;
+/** Largest range a case names (grants, faults): far more than any one command moves. */
+const MAX_RANGE = 2 ** 40;
 
 /**
  * Validates a parsed case file. Every problem is one {@link UsageError} line naming
@@ -86,6 +92,9 @@ export function serializeCaseFile(c: CaseFile): Json {
       prp2: hex64(cmd.prp2),
       mptr: hex64(cmd.mptr),
       cdw: cmd.cdw.map((v) => `0x${v.toString(16)}`),
+      ...(cmd.grants === undefined
+        ? {}
+        : { grants: cmd.grants.map((g) => ({ ...rangeJson(g), direction: g.direction })) }),
       ...(cmd.expect === undefined ? {} : { expect: expectJson(cmd.expect) }),
     })),
   };
@@ -100,8 +109,13 @@ function expectJson(e: CaseExpectation): Json {
     ...(e.status === undefined ? {} : { status: e.status }),
     ...(e.data === undefined
       ? {}
-      : { data: { addr: hex64(e.data.addr), bytes: Buffer.from(e.data.bytes).toString('hex') } }),
+      : { data: e.data.map((d) => ({ addr: hex64(d.addr), bytes: Buffer.from(d.bytes).toString('hex') })) }),
+    ...(e.faults === undefined ? {} : { faults: e.faults.map(rangeJson) }),
   };
+}
+
+function rangeJson(r: CaseRange): Json {
+  return { addr: hex64(r.addr), size: r.size };
 }
 
 function hex64(v: bigint): string {
@@ -152,6 +166,9 @@ function command(data: unknown, at: string): CaseCommand {
     prp2: c.prp2 === undefined ? 0n : address(c.prp2, `${at}.prp2`),
     mptr: c.mptr === undefined ? 0n : address(c.mptr, `${at}.mptr`),
     cdw: cdw as unknown as CaseCommand['cdw'],
+    ...(c.grants === undefined
+      ? {}
+      : { grants: array(c.grants, `${at}.grants`).map((g, i) => grantOf(g, `${at}.grants[${i}]`)) }),
     ...(c.expect === undefined ? {} : { expect: expectation(c.expect, `${at}.expect`) }),
   };
 }
@@ -167,12 +184,42 @@ function expectation(data: unknown, at: string): CaseExpectation {
       return s;
     });
   }
-  let dataCheck: CaseExpectation['data'];
+  let dataChecks: CaseDataCheck[] | undefined;
   if (e.data !== undefined) {
-    const d = object(e.data, `${at}.data`);
-    dataCheck = { addr: address(d.addr, `${at}.data.addr`), bytes: hexBytes(d.bytes, `${at}.data.bytes`) };
+    dataChecks = Array.isArray(e.data)
+      ? e.data.map((d, i) => dataCheck(d, `${at}.data[${i}]`))
+      : [dataCheck(e.data, `${at}.data`)];
   }
-  return { ...(status === undefined ? {} : { status }), ...(dataCheck === undefined ? {} : { data: dataCheck }) };
+  const faults =
+    e.faults === undefined ? undefined : array(e.faults, `${at}.faults`).map((f, i) => range(f, `${at}.faults[${i}]`));
+  return {
+    ...(status === undefined ? {} : { status }),
+    ...(dataChecks === undefined ? {} : { data: dataChecks }),
+    ...(faults === undefined ? {} : { faults }),
+  };
+}
+
+function dataCheck(data: unknown, at: string): CaseDataCheck {
+  const d = object(data, at);
+  const addr = address(d.addr, `${at}.addr`);
+  const bytes = hexBytes(d.bytes, `${at}.bytes`);
+  if (addr + BigInt(bytes.length) > PCI_ADDR_LIMIT) throw new UsageError(`${at}: range wraps past 2^64`);
+  return { addr, bytes };
+}
+
+function range(data: unknown, at: string): CaseRange {
+  const r = object(data, at);
+  const addr = address(r.addr, `${at}.addr`);
+  const size = integer(r.size, `${at}.size`, 1, MAX_RANGE);
+  if (addr + BigInt(size) > PCI_ADDR_LIMIT) throw new UsageError(`${at}: range wraps past 2^64`);
+  return { addr, size };
+}
+
+function grantOf(data: unknown, at: string): CaseGrant {
+  const g = object(data, at);
+  if (!DIRECTIONS.includes(g.direction as (typeof DIRECTIONS)[number]))
+    throw new UsageError(`${at}.direction: must be one of ${DIRECTIONS.join(', ')}`);
+  return { ...range(g, at), direction: g.direction as CaseGrant['direction'] };
 }
 
 function object(data: unknown, at: string): Json {

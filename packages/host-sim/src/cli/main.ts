@@ -5,7 +5,10 @@ import type { CommandContext } from './command.js';
  * (flags, profile files, case files) print one line and exit 2; never a stack trace.
  */
 import { isUserConfigError } from './config-errors.js';
+import { FUZZ_HELP, fuzzCommand } from './fuzz-command.js';
 import { PROFILES_HELP, profilesCommand } from './profiles-command.js';
+import { REPLAY_HELP, replayCommand } from './replay-command.js';
+import { RUN_HELP, runCommand } from './run-command.js';
 import { USAGE_EXIT_CODE, UsageError } from './usage-error.js';
 
 interface Command {
@@ -15,7 +18,10 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  fuzz: { summary: 'fuzz host addresses; shrink a failure into a case file', help: FUZZ_HELP, run: fuzzCommand },
   profiles: { summary: 'list or describe controller profiles', help: PROFILES_HELP, run: profilesCommand },
+  replay: { summary: 'replay a case file and check its expectations', help: REPLAY_HELP, run: replayCommand },
+  run: { summary: 'run a verified NVMe workload (fio terms) or replay a trace', help: RUN_HELP, run: runCommand },
 };
 
 function usage(): string {

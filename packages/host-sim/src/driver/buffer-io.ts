@@ -15,13 +15,47 @@ export function scatter(memory: HostMemory, layout: CommandLayout, payload: Uint
   }
 }
 
-/** The buffer's bytes in data order; bit-bucket and hole chunks read as zero. */
+/**
+ * The buffer's bytes in data order; bit-bucket and hole chunks read as zero. The result is a
+ * fresh array the caller owns; small results are views into a shared slab (as Node's Buffer pool
+ * does), so use `byteOffset` with `buffer`.
+ */
 export function gather(memory: HostMemory, layout: CommandLayout): Uint8Array {
-  const out = new Uint8Array(layout.length);
+  const length = layout.length;
+  const data = layout.data;
+  let ram = 0;
+  for (const chunk of data) if (chunk.kind === 'ram') ram += chunk.size;
+  const out = resultBuffer(length);
+  // Only bytes no RAM chunk supplies need clearing (the slab is not zero-filled).
+  if (ram !== length) out.fill(0);
   let off = 0;
-  for (const chunk of layout.data) {
-    if (chunk.kind === 'ram') memory.read(chunk.addr, out.subarray(off, off + chunk.size));
+  for (const chunk of data) {
+    if (chunk.kind === 'ram') {
+      memory.read(chunk.addr, off === 0 && chunk.size === length ? out : out.subarray(off, off + chunk.size));
+    }
     off += chunk.size;
   }
+  return out;
+}
+
+/** Results are carved from slabs of this size (one ArrayBuffer per many commands). */
+const SLAB_BYTES = 64 * 1024;
+/** Larger results get an ArrayBuffer of their own. */
+const SLAB_MAX_RESULT = 16 * 1024;
+/** Slab offsets stay 8-byte aligned, so a caller can put any DataView or typed array over a result. */
+const SLAB_ALIGN = 8;
+
+let slab: ArrayBuffer | null = null;
+let slabUsed = 0;
+
+/** `length` bytes for a result (a slab's bytes may hold an earlier result: the caller writes every byte). */
+function resultBuffer(length: number): Uint8Array {
+  if (length > SLAB_MAX_RESULT || length === 0) return new Uint8Array(length);
+  if (slab === null || slabUsed + length > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = new Uint8Array(slab, slabUsed, length);
+  slabUsed += (length + SLAB_ALIGN - 1) & ~(SLAB_ALIGN - 1);
   return out;
 }

@@ -16,6 +16,11 @@ import {
 import type { CommandContext, PlacementPolicy } from '../placement/layout.js';
 import type { CommandSpec } from './driver-types.js';
 
+/** NLB's field of CDW12 (bits 15:0), for the per-command fast path. */
+const NLB_FIELD = READ_WRITE.CDW12.NLB;
+const NLB_MASK = 2 ** NLB_FIELD.len - 1;
+const U32_MASK_N = 0xffff_ffffn;
+
 /** Read, Write, Compare (and other SLBA/NLB commands with data): SLBA in CDW11:10, NLB 0's based (C-2). */
 export function lbaCommand(
   opcode: number,
@@ -23,13 +28,15 @@ export function lbaCommand(
   payload?: Uint8Array,
   placement?: PlacementPolicy,
 ): CommandSpec {
-  const { lo, hi } = splitU64(context.slba);
+  // As splitU64 and packFields(READ_WRITE.CDW12, { NLB }) compute them, without their allocations.
+  const slba = context.slba;
+  const small = slba >= 0n && slba <= U32_MASK_N;
   return {
     opcode,
     nsid: context.nsid,
-    cdw10: lo,
-    cdw11: hi,
-    cdw12: packFields(READ_WRITE.CDW12, { NLB: context.nlb - 1 }),
+    cdw10: small ? Number(slba) : Number(slba & U32_MASK_N),
+    cdw11: small ? 0 : Number((slba >> 32n) & U32_MASK_N),
+    cdw12: (((context.nlb - 1) & NLB_MASK) << NLB_FIELD.bit) >>> 0,
     data: {
       length: context.nlb * context.blockSize,
       ...(payload === undefined ? {} : { payload }),

@@ -59,7 +59,7 @@ import {
   READ_WRITE,
   SQE,
   SQE_SIZE,
-  type SqeCdwIndex,
+  STATUS_SUCCESS,
   setBits,
   splitU64,
   sqeSetCdw,
@@ -73,7 +73,14 @@ import {
 } from '@epfsim/nvme-spec-types';
 import { NvmeDriverError } from '../errors.js';
 import type { GrantId, GrantSpec } from '../memory/grant-table.js';
-import { type CommandLayout, DPTR_SIZE, type PlacedQueue, type PlacementPolicy } from '../placement/layout.js';
+import {
+  type CommandContext,
+  type CommandLayout,
+  DPTR_SIZE,
+  NO_SGL,
+  type PlacedQueue,
+  type PlacementPolicy,
+} from '../placement/layout.js';
 import { LinuxPlacement } from '../placement/linux.js';
 import type { NvmeTarget } from '../target/target.js';
 import {
@@ -527,7 +534,7 @@ export class NvmeDriver {
     io: IoOptions = {},
   ): PendingCommand {
     const ns = this.namespaces.get(nsid);
-    const context = {
+    const context: CommandContext = {
       nsid,
       slba,
       nlb,
@@ -535,17 +542,16 @@ export class NvmeDriver {
       nsze: ns?.nsze ?? 0n,
       mdtsBytes: this.controller?.mdtsBytes ?? 0,
     };
-    return this.submit(this.ioQueue(io), { ...lbaCommand(opcode, context, payload, io.placement), ...timeout(io) });
+    const spec = lbaCommand(opcode, context, payload, io.placement);
+    return this.submit(this.ioQueue(io), io.timeoutMs === undefined ? spec : { ...spec, timeoutMs: io.timeoutMs });
   }
 
   /** Waits for a command and returns its completion and, for controller-to-host data, its bytes. */
   finish(cmd: PendingCommand): IoResult {
     const completion = this.wait(cmd);
-    return {
-      completion,
-      ...(cmd.data === undefined ? {} : { data: cmd.data }),
-      ...(cmd.layout === undefined ? {} : { layout: cmd.layout }),
-    };
+    const { data, layout } = cmd;
+    if (layout === undefined) return data === undefined ? { completion } : { completion, data };
+    return data === undefined ? { completion, layout } : { completion, data, layout };
   }
 
   /**
@@ -568,14 +574,14 @@ export class NvmeDriver {
     let layout = spec.layout;
     if (layout === undefined && spec.data !== undefined && spec.data.length > 0) {
       const policy = spec.data.placement ?? this.placement;
-      layout = policy.layout({
-        qid,
-        length: spec.data.length,
-        toDevice,
-        sgl: this.controller?.sgl ?? { support: 'none', bitBucket: false, excessLength: false, mptrSgl: false },
-        pageSize: this.pageSize,
-        ...(spec.data.command === undefined ? {} : { command: spec.data.command }),
-      });
+      const sgl = this.controller?.sgl ?? NO_SGL;
+      const command = spec.data.command;
+      // Two literals rather than a conditional spread: the request has one of two fixed shapes.
+      layout = policy.layout(
+        command === undefined
+          ? { qid, length: spec.data.length, toDevice, sgl, pageSize: this.pageSize }
+          : { qid, length: spec.data.length, toDevice, sgl, pageSize: this.pageSize, command },
+      );
       if (toDevice) scatter(this.target.memory, layout, spec.data.payload);
     }
     const bytes = this.sqeBytes;
@@ -585,20 +591,17 @@ export class NvmeDriver {
     sqeSetNsid(v, 0, spec.nsid ?? 0);
     v.setUint32(SQE.CDW2.off, spec.cdw2 ?? 0, true);
     v.setUint32(SQE.CDW3.off, spec.cdw3 ?? 0, true);
-    sqeSetMptr(v, 0, spec.mptr ?? 0n);
-    const cdws: readonly [SqeCdwIndex, number | undefined][] = [
-      [10, spec.cdw10],
-      [11, spec.cdw11],
-      [12, spec.cdw12],
-      [13, spec.cdw13],
-      [14, spec.cdw14],
-      [15, spec.cdw15],
-    ];
-    for (const [n, value] of cdws) if (value !== undefined) sqeSetCdw(v, 0, n, value);
+    if (spec.mptr !== undefined) sqeSetMptr(v, 0, spec.mptr);
+    if (spec.cdw10 !== undefined) sqeSetCdw(v, 0, 10, spec.cdw10);
+    if (spec.cdw11 !== undefined) sqeSetCdw(v, 0, 11, spec.cdw11);
+    if (spec.cdw12 !== undefined) sqeSetCdw(v, 0, 12, spec.cdw12);
+    if (spec.cdw13 !== undefined) sqeSetCdw(v, 0, 13, spec.cdw13);
+    if (spec.cdw14 !== undefined) sqeSetCdw(v, 0, 14, spec.cdw14);
+    if (spec.cdw15 !== undefined) sqeSetCdw(v, 0, 15, spec.cdw15);
     if (layout !== undefined) {
       sqeSetPsdt(v, 0, layout.psdt);
       bytes.set(layout.dptr, SQE.DPTR.off);
-      this.applyPatch(layout);
+      if (layout.patch !== undefined) this.applyPatch(layout);
     }
     const gather = layout !== undefined && layout.length > 0 && dir === DataDirection.CONTROLLER_TO_HOST;
     return this.submitBytes(qid, bytes, layout?.grants ?? [], layout, gather, spec.timeoutMs, spec.opcode);
@@ -698,9 +701,11 @@ export class NvmeDriver {
     const cid = sq.allocateCid();
     const bytes = sqe === this.sqeBytes ? sqe : this.copyToScratch(sqe);
     sqeSetCid(this.sqeView, 0, cid);
-    const grantIds: GrantId[] = grants.map((g) => this.target.memory.grant(g));
+    const memory = this.target.memory;
+    const grantIds: GrantId[] = new Array(grants.length);
+    for (let i = 0; i < grants.length; i++) grantIds[i] = memory.grant(grants[i] as GrantSpec);
     const slot = sq.push();
-    this.target.memory.write(sq.base + BigInt(slot * SQE_SIZE), bytes);
+    memory.write(sq.slotAddress(slot), bytes);
     const now = this.target.now();
     const limit = timeoutMs ?? (qid === 0 ? this.options.adminTimeoutMs : this.options.ioTimeoutMs);
     const cmd: PendingCommand = {
@@ -735,7 +740,7 @@ export class NvmeDriver {
     const memory = this.target.memory;
     let n = 0;
     for (;;) {
-      memory.read(cq.base + BigInt(cq.head * CQE_SIZE), this.cqeBytes);
+      memory.read(cq.slotAddress(cq.head), this.cqeBytes);
       if (cqePhase(this.cqeView, 0) !== cq.phase) break;
       if (n === cq.depth - 1) {
         // A CQ of N slots holds N − 1 entries: an N-th new entry was posted into a full queue.
@@ -795,9 +800,15 @@ export class NvmeDriver {
   private complete(sq: HostSubmissionQueue, cmd: PendingCommand, completion: Completion): void {
     sq.outstanding.delete(cmd.cid);
     sq.releaseCid(cmd.cid);
-    for (const g of cmd.grants) this.target.memory.revoke(g);
-    if (cmd.gather && cmd.layout !== undefined && completion.source === 'controller' && isSuccess(completion.status)) {
-      cmd.data = gather(this.target.memory, cmd.layout);
+    const memory = this.target.memory;
+    for (let i = 0; i < cmd.grants.length; i++) memory.revoke(cmd.grants[i] as GrantId);
+    if (
+      cmd.gather &&
+      cmd.layout !== undefined &&
+      completion.source === 'controller' &&
+      (completion.status === STATUS_SUCCESS || isSuccess(completion.status))
+    ) {
+      cmd.data = gather(memory, cmd.layout);
     }
     cmd.layout?.release();
     cmd.completion = completion;

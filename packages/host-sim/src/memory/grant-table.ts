@@ -21,33 +21,224 @@ export interface GrantSpec extends HostRange {
 /** Handle of a live grant. */
 export type GrantId = number;
 
-/** Sorted starts and the running maximum of ends: answers "is [a, b) covered" by jumping. */
-interface CoverageIndex {
-  readonly starts: bigint[];
-  readonly maxEnds: bigint[];
+/** A live grant: what was granted, and its range as [addr, end) with the buckets it touches. */
+interface Entry {
+  readonly spec: GrantSpec;
+  readonly addr: bigint;
+  readonly end: bigint;
+  readonly size: number;
+  /** `addr` and `end` as numbers when `end` is below 2^53, else NaN (the bigints decide). */
+  readonly addrN: number;
+  readonly endN: number;
+  readonly firstBucket: number;
+  readonly lastBucket: number;
 }
 
-/** Index of the last element of `sorted` that is ≤ `value`, or −1. */
-function lastAtOrBelow(sorted: readonly bigint[], value: bigint): number {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if ((sorted[mid] as bigint) <= value) {
-      found = mid;
-      lo = mid + 1;
-    } else {
-      hi = mid - 1;
+/** Buckets of the coverage index are 1 MiB of address space. */
+const BUCKET_BYTES = 2 ** 20;
+const BUCKET_SHIFT = 20n;
+/** A grant over more buckets than this is kept in one list of wide grants instead. */
+const MAX_BUCKETS_PER_GRANT = 8;
+/** An access over more buckets than this is checked against every live grant. */
+const MAX_BUCKETS_PER_CHECK = 1024;
+/** Below 2^53 addresses are exact as numbers: ranges there are checked without bigint arithmetic. */
+const SAFE_LIMIT = 2 ** 53;
+const SAFE_LIMIT_N = BigInt(SAFE_LIMIT);
+
+/** Empty buckets are kept (no map churn as grants come and go) while there are at most this many. */
+const KEEP_EMPTY_BUCKETS = 4096;
+
+/**
+ * The live grants of one direction. A check first looks at the grant the previous check needed
+ * (a queue's ring), then in the 1 MiB bucket of the access's first byte, where the grant that
+ * holds the whole access is in the common case; only an access no single grant holds merges every
+ * grant that overlaps it. Adding and revoking touch only the grant's own buckets.
+ */
+class DirectionIndex {
+  private readonly buckets = new Map<number, Bucket>();
+  private readonly wide: Entry[] = [];
+  /** The grant that answered the last check the start map could not. */
+  private lastHit: Entry | null = null;
+
+  add(entry: Entry): void {
+    const first = entry.firstBucket;
+    const last = entry.lastBucket;
+    if (last - first >= MAX_BUCKETS_PER_GRANT) {
+      this.wide.push(entry);
+      return;
+    }
+    for (let b = first; b <= last; b++) {
+      let bucket = this.buckets.get(b);
+      if (bucket === undefined) {
+        bucket = new Bucket();
+        this.buckets.set(b, bucket);
+      }
+      bucket.add(entry);
     }
   }
-  return found;
+
+  remove(entry: Entry): void {
+    if (this.lastHit === entry) this.lastHit = null;
+    const first = entry.firstBucket;
+    const last = entry.lastBucket;
+    if (last - first >= MAX_BUCKETS_PER_GRANT) {
+      removeFrom(this.wide, entry);
+      return;
+    }
+    for (let b = first; b <= last; b++) {
+      const bucket = this.buckets.get(b);
+      if (bucket === undefined) continue;
+      bucket.remove(entry);
+      if (bucket.count === 0 && this.buckets.size > KEEP_EMPTY_BUCKETS) this.buckets.delete(b);
+    }
+  }
+
+  clear(): void {
+    this.buckets.clear();
+    this.wide.length = 0;
+    this.lastHit = null;
+  }
+
+  /** True when every byte of [addr, addr + size) (size > 0) is covered by one or more entries. */
+  covers(addr: bigint, size: number): boolean {
+    // Number arithmetic when the whole access lies below 2^53; NaN otherwise.
+    const addrN = addr < SAFE_LIMIT_N ? Number(addr) : Number.NaN;
+    const endN = addrN + size < SAFE_LIMIT ? addrN + size : Number.NaN;
+    const hit = this.lastHit;
+    if (hit !== null && holds(hit, addr, size, addrN, endN)) return true;
+    const first = Number.isNaN(endN) ? bucketOf(addr) : Math.floor(addrN / BUCKET_BYTES);
+    const bucket = this.buckets.get(first);
+    if (bucket !== undefined) {
+      const entries = bucket.entries;
+      for (let i = 0; i < bucket.count; i++) {
+        const e = entries[i] as Entry;
+        if (holds(e, addr, size, addrN, endN)) {
+          this.lastHit = e;
+          return true;
+        }
+      }
+    }
+    for (const e of this.wide) if (holds(e, addr, size, addrN, endN)) return true;
+    return this.coversMerged(addr, addr + BigInt(size), first);
+  }
+
+  /** Merges every grant overlapping [addr, end) and checks that they leave no gap. */
+  private coversMerged(addr: bigint, end: bigint, first: number): boolean {
+    const last = bucketOf(end - 1n);
+    const overlapping: Entry[] = [];
+    const take = (list: readonly Entry[]): void => {
+      for (const e of list) if (e.addr < end && e.end > addr) overlapping.push(e);
+    };
+    if (last - first > MAX_BUCKETS_PER_CHECK) {
+      for (const bucket of this.buckets.values()) take(bucket.live());
+    } else {
+      for (let b = first; b <= last; b++) {
+        const bucket = this.buckets.get(b);
+        if (bucket !== undefined) take(bucket.live());
+      }
+    }
+    take(this.wide);
+    overlapping.sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
+    let cursor = addr;
+    for (const e of overlapping) {
+      if (e.addr > cursor) return false;
+      if (e.end > cursor) cursor = e.end;
+      if (cursor >= end) return true;
+    }
+    return false;
+  }
 }
 
-/** Live grants with a lazily rebuilt coverage index per direction (grants change in batches, checks are many). */
+/** True when grant `e` holds all of [addr, addr + size); `addrN`/`endN` are the numbers, or NaN. */
+function holds(e: Entry, addr: bigint, size: number, addrN: number, endN: number): boolean {
+  // Both ranges below 2^53: compare numbers (NaN compares false and falls through to bigints).
+  if (endN <= e.endN) return addrN >= e.addrN;
+  if (!Number.isNaN(endN) && !Number.isNaN(e.endN)) return false;
+  return e.addr <= addr && e.end >= addr + BigInt(size);
+}
+
+/** The bucket holding byte `addr` (exact: below 2^44). */
+function bucketOf(addr: bigint): number {
+  return addr < SAFE_LIMIT_N ? Math.floor(Number(addr) / BUCKET_BYTES) : Number(addr >> BUCKET_SHIFT);
+}
+
+/**
+ * The grants touching one bucket: an array that keeps its capacity as grants come and go (a popped
+ * array is trimmed and grown again, allocating each time), with the live ones first.
+ */
+class Bucket {
+  readonly entries: (Entry | undefined)[] = [];
+  count = 0;
+
+  add(entry: Entry): void {
+    this.entries[this.count++] = entry;
+  }
+
+  remove(entry: Entry): void {
+    const entries = this.entries;
+    for (let i = 0; i < this.count; i++) {
+      if (entries[i] !== entry) continue;
+      this.count--;
+      entries[i] = entries[this.count];
+      entries[this.count] = undefined;
+      return;
+    }
+  }
+
+  /** The live entries, as a fresh array (for the rare merged check). */
+  live(): Entry[] {
+    return this.entries.slice(0, this.count) as Entry[];
+  }
+}
+
+/** Removes `entry` (by identity) from a small list; order does not matter. */
+function removeFrom(list: Entry[], entry: Entry): void {
+  const i = list.indexOf(entry);
+  if (i < 0) return;
+  const lastIndex = list.length - 1;
+  if (i !== lastIndex) list[i] = list[lastIndex] as Entry;
+  list.pop();
+}
+
+/** The index entry of a grant of [addr, addr + size). */
+function entryOf(spec: GrantSpec): Entry {
+  const { addr, size } = spec;
+  if (addr >= 0n && addr < SAFE_LIMIT_N && Number(addr) + size < SAFE_LIMIT) {
+    const addrN = Number(addr);
+    const endN = addrN + size;
+    const lastByte = size > 0 ? endN - 1 : addrN;
+    return {
+      spec,
+      addr,
+      end: BigInt(endN),
+      size,
+      addrN,
+      endN,
+      firstBucket: Math.floor(addrN / BUCKET_BYTES),
+      lastBucket: Math.floor(lastByte / BUCKET_BYTES),
+    };
+  }
+  const end = addr + BigInt(size);
+  return {
+    spec,
+    addr,
+    end,
+    size,
+    addrN: Number.NaN,
+    endN: Number.NaN,
+    firstBucket: bucketOf(addr),
+    lastBucket: bucketOf(size > 0 ? end - 1n : addr),
+  };
+}
+
+/**
+ * Live grants with a coverage index per direction: a check usually looks at one bucket of
+ * address space, and granting or revoking costs the same whatever the number of live grants.
+ */
 export class GrantTable {
-  private readonly live = new Map<GrantId, GrantSpec>();
-  private readonly index: Record<GrantDirection, CoverageIndex | null> = { read: null, write: null };
+  private readonly live = new Map<GrantId, Entry>();
+  private readonly read = new DirectionIndex();
+  private readonly write = new DirectionIndex();
   private nextId = 1;
 
   /** The hook to install with `HostAddressSpace.setGrantHook`. */
@@ -57,25 +248,28 @@ export class GrantTable {
   grant(spec: GrantSpec): GrantId {
     if (spec.size < 0 || !Number.isSafeInteger(spec.size)) throw new RangeError(`grant of ${formatRange(spec)}`);
     const id = this.nextId++;
-    this.live.set(id, { addr: spec.addr, size: spec.size, direction: spec.direction });
-    this.index[spec.direction] = null;
+    const { addr, size, direction } = spec;
+    const entry = entryOf({ addr, size, direction });
+    this.live.set(id, entry);
+    // A zero-sized grant covers nothing and is not indexed.
+    if (size > 0) this.index(direction).add(entry);
     return id;
   }
 
   /** Revokes one grant; false when it was not live (a double revoke is a driver bug the caller may assert on). */
   revoke(id: GrantId): boolean {
-    const spec = this.live.get(id);
-    if (spec === undefined) return false;
+    const entry = this.live.get(id);
+    if (entry === undefined) return false;
     this.live.delete(id);
-    this.index[spec.direction] = null;
+    if (entry.spec.size > 0) this.index(entry.spec.direction).remove(entry);
     return true;
   }
 
   /** Revokes every grant (controller reset). */
   revokeAll(): void {
     this.live.clear();
-    this.index.read = null;
-    this.index.write = null;
+    this.read.clear();
+    this.write.clear();
   }
 
   /** Number of live grants. */
@@ -85,42 +279,16 @@ export class GrantTable {
 
   /** The live grants, for reports and case files. */
   list(): GrantSpec[] {
-    return [...this.live.values()];
+    return Array.from(this.live.values(), (e) => e.spec);
   }
 
   /** True when every byte of [addr, addr + size) is covered by grants of `direction` (possibly several). */
   allows(addr: bigint, size: number, direction: GrantDirection): boolean {
     if (size <= 0) return true;
-    const { starts, maxEnds } = this.coverage(direction);
-    const end = addr + BigInt(size);
-    let cursor = addr;
-    for (;;) {
-      const i = lastAtOrBelow(starts, cursor);
-      if (i < 0) return false;
-      const reach = maxEnds[i] as bigint;
-      if (reach <= cursor) return false;
-      if (reach >= end) return true;
-      cursor = reach;
-    }
+    return this.index(direction).covers(addr, size);
   }
 
-  private coverage(direction: GrantDirection): CoverageIndex {
-    const cached = this.index[direction];
-    if (cached !== null) return cached;
-    const specs = [...this.live.values()]
-      .filter((g) => g.direction === direction && g.size > 0)
-      .sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
-    const starts: bigint[] = [];
-    const maxEnds: bigint[] = [];
-    let reach = -1n;
-    for (const g of specs) {
-      const end = g.addr + BigInt(g.size);
-      if (end > reach) reach = end;
-      starts.push(g.addr);
-      maxEnds.push(reach);
-    }
-    const built = { starts, maxEnds };
-    this.index[direction] = built;
-    return built;
+  private index(direction: GrantDirection): DirectionIndex {
+    return direction === 'read' ? this.read : this.write;
   }
 }

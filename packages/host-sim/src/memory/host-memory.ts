@@ -56,6 +56,8 @@ const RAM = 'ram';
 
 interface Placement extends HostRange {
   readonly label: string;
+  /** One past the last byte (kept, so searches do no arithmetic). */
+  readonly end: bigint;
 }
 
 /** Index of the first placement whose end is above `addr` in a list sorted by address. */
@@ -64,7 +66,7 @@ function firstEndingAfter(list: readonly Placement[], addr: bigint): number {
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (rangeEnd(list[mid] as Placement) <= addr) lo = mid + 1;
+    if ((list[mid] as Placement).end <= addr) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -103,18 +105,21 @@ export class SimulatedHostMemory implements HostMemory {
 
   /** Keeps [addr, addr + size) out of placements without making it RAM (MMIO such as the MSI doorbell). */
   reserve(addr: bigint, size: number, label: string): void {
-    this.insert({ addr, size, label });
+    this.insert({ addr, size, label, end: addr + BigInt(size) });
   }
 
   place(addr: bigint, size: number): HostRange {
-    this.insert({ addr, size, label: RAM });
+    this.insert({ addr, size, label: RAM, end: addr + BigInt(size) });
     this.space.memory.addRegion(addr, size);
     return { addr, size };
   }
 
   free(range: HostRange): void {
-    const i = this.placements.findIndex((p) => p.addr === range.addr && p.size === range.size && p.label === RAM);
-    if (i < 0) throw new RangeError(`free of ${formatRange(range)}: not a placement`);
+    // Placements never overlap and are sorted: the only candidate is the first one ending after the start.
+    const i = firstEndingAfter(this.placements, range.addr);
+    const found = this.placements[i];
+    if (found === undefined || found.addr !== range.addr || found.size !== range.size || found.label !== RAM)
+      throw new RangeError(`free of ${formatRange(range)}: not a placement`);
     this.placements.splice(i, 1);
     // Sparse memory drops only pages wholly inside the removed range. A partial page at either end
     // is dropped too when no other RAM shares it; when some does, the freed bytes are zeroed so a

@@ -69,7 +69,14 @@ export class MsiDoorbell implements InterruptCounter {
   }
 
   private onWrite(addr: bigint, data: Uint8Array): void {
-    const value = data.length >= MSI_MESSAGE_SIZE ? new DataView(data.buffer, data.byteOffset).getUint32(0, true) : -1;
+    const value =
+      data.length >= MSI_MESSAGE_SIZE
+        ? ((data[0] as number) |
+            ((data[1] as number) << 8) |
+            ((data[2] as number) << 16) |
+            ((data[3] as number) << 24)) >>>
+          0
+        : -1;
     if (data.length !== MSI_MESSAGE_SIZE || value < 0 || value >= MSI_MAX_VECTORS) {
       this.malformed.push({ addr, size: data.length, data: value });
       return;

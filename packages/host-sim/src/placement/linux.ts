@@ -9,7 +9,7 @@
 import { PRP_ENTRY_SIZE, Psdt, SGL_DESCRIPTOR_SIZE } from '@epfsim/nvme-spec-types';
 import type { GrantSpec } from '../memory/grant-table.js';
 import type { HostMemory } from '../memory/host-memory.js';
-import { type HostRange, offsetIn } from '../memory/host-range.js';
+import type { HostRange } from '../memory/host-range.js';
 import { createRandom, type Random } from '../random.js';
 import { DmaPool, type DmaPoolOrder } from './dma-pool.js';
 import {
@@ -54,6 +54,20 @@ const DEFAULT_ARENA_BASE = 0x1_0000_0000n;
 const DEFAULT_ARENA_BYTES = 1024 * 1024 * 1024;
 /** Default probability that a buffer's next page follows the previous one physically. */
 const DEFAULT_CONTIGUITY = 0.5;
+/** offsetIn(addr, LINUX_CTRL_PAGE_SIZE) without converting the mask per call. */
+const CTRL_PAGE_MASK_N = BigInt(LINUX_CTRL_PAGE_SIZE - 1);
+/** Below 2^53 addresses are exact as numbers: offsets and sums there need no bigint arithmetic. */
+const SAFE_LIMIT = 2 ** 53;
+const SAFE_LIMIT_N = BigInt(SAFE_LIMIT);
+
+/** `addr + n` (n ≥ 0): one bigint made from a number sum when the result stays below 2^53. */
+function addBig(addr: bigint, n: number): bigint {
+  if (addr < SAFE_LIMIT_N) {
+    const sum = Number(addr) + n;
+    if (sum < SAFE_LIMIT) return BigInt(sum);
+  }
+  return addr + BigInt(n);
+}
 /** Longest physically contiguous run of pages a buffer gets (a 2 MiB huge page). */
 const MAX_RUN_PAGES = 512;
 
@@ -122,22 +136,24 @@ export class LinuxPlacement implements PlacementPolicy {
   }
 
   layout(request: DataRequest): CommandLayout {
-    const { segments, release: releaseBuffer } = this.allocateBuffer(request.length);
-    const data: DataChunk[] = segments.map((s) => ({ ...s, kind: 'ram' }));
+    const { segments: data, release: releaseBuffer } = this.allocateBuffer(request.length);
+    const segments: readonly HostRange[] = data;
     const ioQueue = request.qid !== 0;
     const sglCapable = ioQueue && request.sgl.support !== 'none' && this.sglThreshold > 0;
-    const first = segments[0] as HostRange;
-    const base = { policy: this.name, length: request.length, data };
+    const first = data[0] as DataChunk;
     const grants = dataGrants(data, request.toDevice);
 
-    if (segments.length === 1) {
+    if (data.length === 1) {
       // nvme_pci_setup_data_simple(): one segment within two controller pages needs no list.
-      const offset = offsetIn(first.addr, LINUX_CTRL_PAGE_SIZE);
+      const offset =
+        first.addr < SAFE_LIMIT_N ? Number(first.addr) % LINUX_CTRL_PAGE_SIZE : Number(first.addr & CTRL_PAGE_MASK_N);
       if (offset + first.size <= 2 * LINUX_CTRL_PAGE_SIZE) {
         const firstPart = LINUX_CTRL_PAGE_SIZE - offset;
-        const prp2 = first.size > firstPart ? first.addr + BigInt(firstPart) : 0n;
+        const prp2 = first.size > firstPart ? addBig(first.addr, firstPart) : 0n;
         return layoutOf({
-          ...base,
+          policy: this.name,
+          length: request.length,
+          data,
           psdt: Psdt.PRP,
           dptr: prpDptr(first.addr, prp2),
           grants,
@@ -148,7 +164,9 @@ export class LinuxPlacement implements PlacementPolicy {
       }
       if (sglCapable) {
         return layoutOf({
-          ...base,
+          policy: this.name,
+          length: request.length,
+          data,
           psdt: Psdt.SGL_MPTR_CONTIG,
           dptr: sglDptr(dataBlock(first.addr, first.size)),
           grants,
@@ -158,6 +176,7 @@ export class LinuxPlacement implements PlacementPolicy {
         });
       }
     }
+    const base = { policy: this.name, length: request.length, data };
     // nvme_pci_use_sgls(): the average segment must reach sgl_threshold.
     if (sglCapable && request.length / segments.length >= this.sglThreshold && segments.length <= LINUX_MAX_SGL_SEGS) {
       return this.sglLayout(base, segments, grants, releaseBuffer);
@@ -176,7 +195,9 @@ export class LinuxPlacement implements PlacementPolicy {
     const prp1 = entries[0] as bigint;
     if (entries.length <= 2) {
       return layoutOf({
-        ...base,
+        policy: base.policy,
+        length: base.length,
+        data: base.data,
         psdt: Psdt.PRP,
         dptr: prpDptr(prp1, entries[1] ?? 0n),
         grants,
@@ -207,7 +228,9 @@ export class LinuxPlacement implements PlacementPolicy {
     const tags = [small ? 'prp-list-small-pool' : 'prp-list-page-pool'];
     if (lists.length > 1) tags.push('prp-list-chained');
     return layoutOf({
-      ...base,
+      policy: base.policy,
+      length: base.length,
+      data: base.data,
       psdt: Psdt.PRP,
       dptr: prpDptr(prp1, listAddr),
       grants: [...grants, ...structures.map((s) => ({ ...s, direction: 'read' as const }))],
@@ -236,7 +259,9 @@ export class LinuxPlacement implements PlacementPolicy {
       segments.map((s) => dataBlock(s.addr, s.size)),
     );
     return layoutOf({
-      ...base,
+      policy: base.policy,
+      length: base.length,
+      data: base.data,
       psdt: Psdt.SGL_MPTR_CONTIG,
       dptr: sglDptr(lastSegmentPointer(listAddr, segments.length)),
       grants: [...grants, { ...list, direction: 'read' }],
@@ -252,41 +277,58 @@ export class LinuxPlacement implements PlacementPolicy {
   private writeSlots(addr: bigint, slots: readonly bigint[]): HostRange {
     const bytes = new Uint8Array(slots.length * PRP_ENTRY_SIZE);
     const view = new DataView(bytes.buffer);
-    slots.forEach((s, i) => {
-      view.setBigUint64(i * PRP_ENTRY_SIZE, s, true);
-    });
+    for (let i = 0; i < slots.length; i++) view.setBigUint64(i * PRP_ENTRY_SIZE, slots[i] as bigint, true);
     this.memory.write(addr, bytes);
     return { addr, size: bytes.length };
   }
 
   /**
    * A buffer as the block layer hands it over: a dword-aligned start in the first page, then
-   * pages from the allocator in runs; physically adjacent runs merge into one segment.
+   * pages from the allocator in runs; physically adjacent runs merge into one segment (a RAM chunk).
    */
-  private allocateBuffer(length: number): { segments: HostRange[]; release: () => void } {
+  private allocateBuffer(length: number): { segments: DataChunk[]; release: () => void } {
     const offset = this.pickFirstOffset();
     const pagesNeeded = Math.ceil((offset + length) / LINUX_CTRL_PAGE_SIZE);
-    const runs: { addr: bigint; pages: number }[] = [];
-    for (let left = pagesNeeded; left > 0; ) {
+    const pages = this.pages;
+    if (pagesNeeded <= 0) return { segments: [], release: () => {} };
+    let firstRun = 1;
+    while (firstRun < pagesNeeded && firstRun < MAX_RUN_PAGES && this.random.chance(this.contiguity)) firstRun++;
+    const firstAddr = pages.alloc(firstRun);
+    if (firstRun === pagesNeeded) {
+      // One physically contiguous run (the common case for small buffers): one segment, no arrays.
+      return {
+        segments: [{ addr: offset === 0 ? firstAddr : addBig(firstAddr, offset), size: length, kind: 'ram' }],
+        release: () => pages.free(firstAddr, firstRun),
+      };
+    }
+    const runAddrs: bigint[] = [firstAddr];
+    const runPages: number[] = [firstRun];
+    for (let left = pagesNeeded - firstRun; left > 0; ) {
       let run = 1;
       while (run < left && run < MAX_RUN_PAGES && this.random.chance(this.contiguity)) run++;
-      runs.push({ addr: this.pages.alloc(run), pages: run });
+      runAddrs.push(pages.alloc(run));
+      runPages.push(run);
       left -= run;
     }
-    const segments: { addr: bigint; size: number }[] = [];
+    const segments: { addr: bigint; size: number; kind: 'ram' }[] = [];
     let remaining = length;
-    runs.forEach((run, i) => {
-      const start = run.addr + BigInt(i === 0 ? offset : 0);
-      const size = Math.min(remaining, run.pages * LINUX_CTRL_PAGE_SIZE - (i === 0 ? offset : 0));
-      const last = segments.at(-1);
-      if (last !== undefined && last.addr + BigInt(last.size) === start) last.size += size;
-      else segments.push({ addr: start, size });
+    let lastEnd = -1n;
+    for (let i = 0; i < runAddrs.length; i++) {
+      const skip = i === 0 ? offset : 0;
+      const runAddr = runAddrs[i] as bigint;
+      const start = skip === 0 ? runAddr : addBig(runAddr, skip);
+      const size = Math.min(remaining, (runPages[i] as number) * LINUX_CTRL_PAGE_SIZE - skip);
+      const last = segments[segments.length - 1];
+      if (last !== undefined && lastEnd === start) last.size += size;
+      else segments.push({ addr: start, size, kind: 'ram' });
+      // Only a following run can continue this one.
+      if (i + 1 < runAddrs.length) lastEnd = addBig(start, size);
       remaining -= size;
-    });
+    }
     return {
       segments,
       release: () => {
-        for (const run of runs) this.pages.free(run.addr, run.pages);
+        for (let i = 0; i < runAddrs.length; i++) pages.free(runAddrs[i] as bigint, runPages[i] as number);
       },
     };
   }

@@ -8,15 +8,59 @@ import type { HostMemory } from '../memory/host-memory.js';
 import type { HostRange } from '../memory/host-range.js';
 import type { Random } from '../random.js';
 
+/** 2^53: an arena below it computes page addresses in numbers (one bigint per page handed out). */
+const SAFE_LIMIT_N = 1n << 53n;
 /** Random probes for a free run before falling back to a linear scan. */
 const RANDOM_PROBES = 32;
+/** Arenas of up to this many pages track use in a bitmap (one byte per page); larger ones in a set. */
+const BITMAP_MAX_PAGES = 1 << 24;
+
+/** Which pages of the arena are in use. */
+interface UsedPages {
+  has(page: number): boolean;
+  /** Marks `page` used. */
+  add(page: number): void;
+  /** Marks `page` free; false when it was not in use. */
+  delete(page: number): boolean;
+  readonly size: number;
+}
+
+/** One byte per page: no hashing and no allocation as pages come and go. */
+class PageBitmap implements UsedPages {
+  private readonly bits: Uint8Array;
+  size = 0;
+
+  constructor(pages: number) {
+    this.bits = new Uint8Array(pages);
+  }
+
+  has(page: number): boolean {
+    return this.bits[page] === 1;
+  }
+
+  add(page: number): void {
+    if (this.bits[page] === 1) return;
+    this.bits[page] = 1;
+    this.size++;
+  }
+
+  delete(page: number): boolean {
+    if (this.bits[page] !== 1) return false;
+    this.bits[page] = 0;
+    this.size--;
+    return true;
+  }
+}
 
 /** A page allocator over [base, base + pages × pageSize), placed as RAM once. */
 export class PageAllocator {
   readonly arena: HostRange;
   readonly pageSize: number;
+  private readonly memory: HostMemory;
   private readonly pages: number;
-  private readonly used = new Set<number>();
+  private readonly used: UsedPages;
+  /** The arena's base as a number when the whole arena lies below 2^53 (addresses in number arithmetic), else NaN. */
+  private readonly baseN: number;
   private readonly random: Random;
   private cursor = 0;
 
@@ -24,8 +68,11 @@ export class PageAllocator {
   constructor(memory: HostMemory, base: bigint, bytes: number, pageSize: number, random: Random) {
     if (bytes % pageSize !== 0 || base % BigInt(pageSize) !== 0n) throw new RangeError('arena not page aligned');
     this.arena = memory.place(base, bytes);
+    this.memory = memory;
     this.pageSize = pageSize;
     this.pages = bytes / pageSize;
+    this.baseN = base + BigInt(bytes) < SAFE_LIMIT_N ? Number(base) : Number.NaN;
+    this.used = this.pages <= BITMAP_MAX_PAGES ? new PageBitmap(this.pages) : new Set<number>();
     this.random = random;
   }
 
@@ -52,12 +99,18 @@ export class PageAllocator {
     throw new PlacementError('NO_SPACE', `no free run of ${count} pages in the arena`);
   }
 
-  /** Gives back `count` pages from `addr`. */
+  /**
+   * Gives back `count` pages from `addr`. Their bytes are cleared, as a kernel that zeroes pages
+   * on free does: the storage goes back to the host memory's spare pages, so a long run keeps only
+   * the pages in use resident, and the next user of a page starts from zeroes.
+   */
   free(addr: bigint, count = 1): void {
-    const first = Number((addr - this.arena.addr) / BigInt(this.pageSize));
+    const offset = Number.isNaN(this.baseN) ? Number(addr - this.arena.addr) : Number(addr) - this.baseN;
+    const first = Math.trunc(offset / this.pageSize);
     for (let i = 0; i < count; i++) {
       if (!this.used.delete(first + i)) throw new RangeError(`page ${first + i} of the arena freed twice`);
     }
+    this.memory.zero(addr, count * this.pageSize);
   }
 
   private runFree(first: number, count: number): boolean {
@@ -67,6 +120,7 @@ export class PageAllocator {
 
   private take(first: number, count: number): bigint {
     for (let i = 0; i < count; i++) this.used.add(first + i);
-    return this.arena.addr + BigInt(first) * BigInt(this.pageSize);
+    const offset = first * this.pageSize;
+    return Number.isNaN(this.baseN) ? this.arena.addr + BigInt(offset) : BigInt(this.baseN + offset);
   }
 }

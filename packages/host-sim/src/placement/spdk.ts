@@ -117,7 +117,9 @@ export class SpdkPlacement implements PlacementPolicy {
         if (segments.length === 1) {
           const only = segments[0] as HostRange;
           return layoutOf({
-            ...base,
+            policy: base.policy,
+            length: base.length,
+            data: base.data,
             psdt: Psdt.SGL_MPTR_CONTIG,
             dptr: sglDptr(dataBlock(only.addr, only.size)),
             grants,
@@ -138,7 +140,9 @@ export class SpdkPlacement implements PlacementPolicy {
           segments.map((s) => dataBlock(s.addr, s.size)),
         );
         return layoutOf({
-          ...base,
+          policy: base.policy,
+          length: base.length,
+          data: base.data,
           psdt: Psdt.SGL_MPTR_CONTIG,
           dptr: sglDptr(lastSegmentPointer(list, segments.length)),
           grants: [...grants, { ...written, direction: 'read' }],
@@ -158,7 +162,9 @@ export class SpdkPlacement implements PlacementPolicy {
       const prp1 = entries[0] as bigint;
       if (entries.length <= 2) {
         return layoutOf({
-          ...base,
+          policy: base.policy,
+          length: base.length,
+          data: base.data,
           psdt: Psdt.PRP,
           dptr: prpDptr(prp1, entries[1] ?? 0n),
           grants,
@@ -173,7 +179,9 @@ export class SpdkPlacement implements PlacementPolicy {
       this.memory.write(list, bytes);
       const written = { addr: list, size: bytes.length };
       return layoutOf({
-        ...base,
+        policy: base.policy,
+        length: base.length,
+        data: base.data,
         psdt: Psdt.PRP,
         dptr: prpDptr(prp1, list),
         grants: [...grants, { ...written, direction: 'read' }],

@@ -9,15 +9,12 @@ import {
   NVME_NSID_ALL,
   type NvmeStatus,
   SQE,
+  SQE_CDW0,
   type SqeCdwIndex,
   sqeCdw,
-  sqeCid,
-  sqeFuse,
   sqeNsid,
-  sqeOpcode,
   sqePrp1,
   sqePrp2,
-  sqePsdt,
 } from '@epfsim/nvme-spec-types';
 import type { SubmissionQueue } from '../queues/submission-queue.js';
 
@@ -32,6 +29,11 @@ export const NO_ERROR_LOCATION = 0xffff;
 const QWORD = 8;
 /** Bits per byte, for the Parameter Error Location bit field. */
 const BITS_PER_BYTE = 8;
+/** CDW0 fields, decoded from one dword read per command. */
+const OPC_MASK = 2 ** SQE_CDW0.OPC.len - 1;
+const FUSE_MASK = 2 ** SQE_CDW0.FUSE.len - 1;
+const PSDT_MASK = 2 ** SQE_CDW0.PSDT.len - 1;
+const CID_MASK = 2 ** SQE_CDW0.CID.len - 1;
 
 export class Command {
   #sglView: DataView | undefined;
@@ -59,11 +61,12 @@ export class Command {
     this.view = view;
     this.base = base;
     this.sq = sq;
-    this.opcode = sqeOpcode(view, base);
-    this.cid = sqeCid(view, base);
+    const cdw0 = view.getUint32(base + SQE.CDW0.off, true);
+    this.opcode = (cdw0 >>> SQE_CDW0.OPC.bit) & OPC_MASK;
+    this.cid = (cdw0 >>> SQE_CDW0.CID.bit) & CID_MASK;
     this.nsid = sqeNsid(view, base);
-    this.psdt = sqePsdt(view, base);
-    this.fuse = sqeFuse(view, base);
+    this.psdt = (cdw0 >>> SQE_CDW0.PSDT.bit) & PSDT_MASK;
+    this.fuse = (cdw0 >>> SQE_CDW0.FUSE.bit) & FUSE_MASK;
     this.dw0 = 0;
     this.errorLocation = NO_ERROR_LOCATION;
     this.errorLba = 0n;

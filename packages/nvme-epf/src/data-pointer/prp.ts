@@ -6,18 +6,37 @@ import {
   type NvmeStatus,
   PRP_ENTRY_SIZE,
   PRP_LIST_ALIGN_MASK,
-  prpHasReservedBits,
-  prpOffset,
+  PRP_RESERVED_MASK,
   STATUS_SUCCESS,
   Status,
 } from '@epfsim/nvme-spec-types';
 import { acquireScratch, DATA_POINTER_READ_CHUNK, type ReadScratch, releaseScratch } from './scratch.js';
-import { appendSegment, assertTransferLength } from './segments.js';
+import { appendSegment, assertTransferLength, toU64 } from './segments.js';
 import type { DataPointerOptions, DataSegment, HostReader } from './types.js';
 
 /** PRP entries that fit one scratch read. */
 const ENTRIES_PER_READ = DATA_POINTER_READ_CHUNK / PRP_ENTRY_SIZE;
 const MIN_PAGE_SIZE = 4096;
+/** Below 2^53 a PRP is exact as a number: its offset and reserved bits need no bigint arithmetic. */
+const SAFE_LIMIT_N = 1n << 53n;
+const PAGE_MASKS = new Map<number, bigint>();
+
+/** Offset of a PRP entry within its memory page (`prpOffset`, in numbers when it can). */
+function prpOffset(prp: bigint, pageSize: number): number {
+  if (prp >= 0n && prp < SAFE_LIMIT_N) return Number(prp) % pageSize;
+  let mask = PAGE_MASKS.get(pageSize);
+  if (mask === undefined) {
+    mask = BigInt(pageSize - 1);
+    PAGE_MASKS.set(pageSize, mask);
+  }
+  return Number(prp & mask);
+}
+
+/** True when the reserved bits 1:0 of a PRP entry are not zero (`prpHasReservedBits`). */
+function prpHasReservedBits(prp: bigint): boolean {
+  if (prp >= 0n && prp < SAFE_LIMIT_N) return Number(prp) % 4 !== 0;
+  return (prp & PRP_RESERVED_MASK) !== 0n;
+}
 
 function assertPageSize(ps: number): void {
   if (!Number.isSafeInteger(ps) || ps < MIN_PAGE_SIZE || (ps & (ps - 1)) !== 0) {
@@ -45,7 +64,7 @@ export function parsePrps(
   const ps = opts.pageSize;
   assertPageSize(ps);
   if (length === 0) return STATUS_SUCCESS;
-  const p1 = BigInt.asUintN(64, prp1);
+  const p1 = toU64(prp1);
   // P-1: bits 1:0 of PRP1 are reserved; checking them is optional.
   if (opts.checkPrp1Dword && prpHasReservedBits(p1)) return Status.PRP_INVALID_OFFSET;
   // P-2: PRP1 supplies up to the end of its page; PRP2 is then reserved and never looked at.
@@ -53,7 +72,7 @@ export function parsePrps(
   appendSegment(out, p1, first, false);
   const remaining = length - first;
   if (remaining === 0) return STATUS_SUCCESS;
-  const p2 = BigInt.asUintN(64, prp2);
+  const p2 = toU64(prp2);
   if (remaining <= ps) {
     // P-3: PRP2 is the second data page.
     if (prpOffset(p2, ps) !== 0) return Status.PRP_INVALID_OFFSET;

@@ -3,15 +3,7 @@
  * (0's based) in CDW12 15:0 (NVMe Base 1.4 §6.9, §6.15). Checks in QEMU's nvme_read() order
  * (C-2): MDTS first (0/02h) for commands that move data, then bounds (0/80h).
  */
-import {
-  commandSlba,
-  getBits,
-  type NvmeStatus,
-  READ_WRITE,
-  SQE,
-  STATUS_SUCCESS,
-  Status,
-} from '@epfsim/nvme-spec-types';
+import { commandSlba, type NvmeStatus, READ_WRITE, SQE, STATUS_SUCCESS, Status } from '@epfsim/nvme-spec-types';
 import type { Command } from '../command/command.js';
 import type { NvmeController } from '../controller.js';
 import type { Namespace } from '../namespace/namespace.js';
@@ -29,22 +21,53 @@ export interface LbaRange {
   bytes: number;
 }
 
-const range: LbaRange = { slba: 0n, blocks: 0, offset: 0, bytes: 0 };
+const NLB_MASK = 2 ** READ_WRITE.CDW12.NLB.len - 1;
+
+/** The one {@link LbaRange}: SLBA is kept as its two dwords and made a bigint only when asked for. */
+class CurrentRange implements LbaRange {
+  blocks = 0;
+  offset = 0;
+  bytes = 0;
+  lo = 0;
+  hi = 0;
+  #slba: bigint | undefined = 0n;
+
+  get slba(): bigint {
+    this.#slba ??= commandSlba(this.lo, this.hi);
+    return this.#slba;
+  }
+
+  set slba(value: bigint) {
+    this.#slba = value;
+  }
+
+  /** Sets SLBA from CDW10 (low) and CDW11 (high). */
+  setSlba(lo: number, hi: number): void {
+    this.lo = lo;
+    this.hi = hi;
+    this.#slba = undefined;
+  }
+}
+
+const range = new CurrentRange();
 
 /**
  * Decodes and checks the range; `movesData` applies MDTS. On success returns STATUS_SUCCESS and
  * fills {@link LbaRange} (valid until the next command).
  */
 export function checkRange(c: NvmeController, cmd: Command, ns: Namespace, movesData: boolean): NvmeStatus {
-  range.slba = commandSlba(cmd.cdw(10), cmd.cdw(11));
-  range.blocks = getBits(cmd.cdw(12), READ_WRITE.CDW12.NLB) + 1;
+  const lo = cmd.cdw(10);
+  const hi = cmd.cdw(11);
+  range.setSlba(lo, hi);
+  range.blocks = (cmd.cdw(12) & NLB_MASK) + 1;
   range.bytes = range.blocks * ns.blockSize;
   if (movesData && c.exceedsMdts(range.bytes)) return cmd.fail(Status.INVALID_FIELD, CDW12_BYTE);
-  if (!ns.inRange(range.slba, range.blocks)) {
+  // SLBA below 2^32 (the common case) is checked in exact number arithmetic.
+  if (hi === 0 ? lo + range.blocks > ns.blocks : !ns.inRange(range.slba, range.blocks)) {
     cmd.errorLba = range.slba;
     return cmd.fail(Status.LBA_RANGE, CDW10_BYTE);
   }
-  range.offset = Number(range.slba) * ns.blockSize;
+  range.offset = (hi === 0 ? lo : Number(range.slba)) * ns.blockSize;
   return STATUS_SUCCESS;
 }
 

@@ -4,8 +4,9 @@
  * transfer strategy, bounce ⇄ backend by the namespace, one copy per hop. Write is durable before
  * completion when FUA is set or the volatile write cache is disabled (WCE = 0).
  */
-import { getBits, isSuccess, type NvmeStatus, READ_WRITE, STATUS_SUCCESS, Status } from '@epfsim/nvme-spec-types';
+import { getBits, type NvmeStatus, READ_WRITE, STATUS_SUCCESS, Status } from '@epfsim/nvme-spec-types';
 import type { Command } from '../command/command.js';
+import { succeeded } from '../command/succeeded.js';
 import type { NvmeController } from '../controller.js';
 import type { Namespace } from '../namespace/namespace.js';
 import { checkRange, currentRange } from './lba-range.js';
@@ -24,11 +25,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 export function write(c: NvmeController, cmd: Command, ns: Namespace): NvmeStatus {
   const status = checkRange(c, cmd, ns, true);
-  if (!isSuccess(status)) return status;
+  if (!succeeded(status)) return status;
   const r = currentRange();
   const buf = c.bounce(r.bytes);
   const received = c.receiveFromHost(cmd, buf);
-  if (!isSuccess(received)) return received;
+  if (!succeeded(received)) return received;
   const fua = getBits(cmd.cdw(12), READ_WRITE.CDW12.FUA) === 1 || c.features.volatileWriteCache === 0;
   if (!ns.backend.write(r.offset, buf, fua)) return mediaError(c, cmd, Status.WRITE_FAULT);
   c.smart.bytesWritten += r.bytes;
@@ -38,10 +39,10 @@ export function write(c: NvmeController, cmd: Command, ns: Namespace): NvmeStatu
 
 export function read(c: NvmeController, cmd: Command, ns: Namespace): NvmeStatus {
   const status = checkRange(c, cmd, ns, true);
-  if (!isSuccess(status)) return status;
+  if (!succeeded(status)) return status;
   const r = currentRange();
   const mapped = c.mapData(cmd, r.bytes, true);
-  if (!isSuccess(mapped)) return mapped;
+  if (!succeeded(mapped)) return mapped;
   const buf = c.bounce(r.bytes);
   if (!ns.backend.read(r.offset, buf)) return mediaError(c, cmd, Status.READ_ERROR);
   if (!c.port.transferSegments(c.segments, buf, 'toHost')) return c.dataTransferError(cmd);
@@ -54,11 +55,11 @@ export function read(c: NvmeController, cmd: Command, ns: Namespace): NvmeStatus
 /** Compare: the host's data against the media; a difference is 2/85h Compare Failure (C-5). */
 export function compare(c: NvmeController, cmd: Command, ns: Namespace): NvmeStatus {
   const status = checkRange(c, cmd, ns, true);
-  if (!isSuccess(status)) return status;
+  if (!succeeded(status)) return status;
   const r = currentRange();
   const host = c.bounce(r.bytes);
   const received = c.receiveFromHost(cmd, host);
-  if (!isSuccess(received)) return received;
+  if (!succeeded(received)) return received;
   const media = c.bounce2(r.bytes);
   if (!ns.backend.read(r.offset, media)) return mediaError(c, cmd, Status.READ_ERROR);
   c.smart.hostReadCommands++;
@@ -72,7 +73,7 @@ export function compare(c: NvmeController, cmd: Command, ns: Namespace): NvmeSta
 /** Verify: reads the media to check it is readable; no data moves to the host, so MDTS does not apply. */
 export function verify(c: NvmeController, cmd: Command, ns: Namespace): NvmeStatus {
   const status = checkRange(c, cmd, ns, false);
-  if (!isSuccess(status)) return status;
+  if (!succeeded(status)) return status;
   const r = currentRange();
   const chunk = c.bounce(Math.min(r.bytes, c.bounceCapacity));
   for (let done = 0; done < r.bytes; done += chunk.length) {

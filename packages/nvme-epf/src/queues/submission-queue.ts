@@ -3,7 +3,11 @@
  * ring of 64-byte SQEs in host memory, the controller's head, the last tail doorbell value it
  * accepted, and the CQ its completions go to.
  */
+import { SQE_SIZE } from '@epfsim/nvme-spec-types';
 import type { CompletionQueue } from './completion-queue.js';
+
+/** Rings up to this many entries keep every entry's address (no bigint arithmetic per fetch). */
+const SLOT_CACHE_MAX = 4096;
 
 export class SubmissionQueue {
   readonly qid: number;
@@ -25,12 +29,25 @@ export class SubmissionQueue {
   stalled = false;
   /** CIDs an Abort marked while their SQE was still waiting in the ring (Q-10). */
   abortCids: Set<number> | null = null;
+  readonly #slots: bigint[] | null;
 
   constructor(qid: number, base: bigint, size: number, cq: CompletionQueue) {
     this.qid = qid;
     this.base = base;
     this.size = size;
     this.cq = cq;
+    if (size <= SLOT_CACHE_MAX) {
+      const slots: bigint[] = new Array(size);
+      for (let i = 0; i < size; i++) slots[i] = base + BigInt(i * SQE_SIZE);
+      this.#slots = slots;
+    } else {
+      this.#slots = null;
+    }
+  }
+
+  /** Host address of entry `index`. */
+  entryAddress(index: number): bigint {
+    return this.#slots?.[index] ?? this.base + BigInt(index * SQE_SIZE);
   }
 
   /** Entries submitted but not yet fetched. */
