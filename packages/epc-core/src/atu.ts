@@ -28,7 +28,12 @@ export class Atu {
   private readonly rule: AtuRule;
   private readonly windows: readonly OutboundWindow[];
   private readonly slots: (AtuSlot | null)[];
-  private readonly unlimited = new Map<number, AtuSlot>();
+  /**
+   * Programmed translations of an unlimited ATU, at most one per CPU address. A short array: a few
+   * maps are live at a time, and a hash map this small rehashes on almost every program/release.
+   */
+  private readonly unlimited: (AtuSlot | undefined)[] = [];
+  private unlimitedCount = 0;
   /** Slots kept for interrupts from probe on: never counted as free for data. */
   private readonly reservedSlots = new Set<number>();
 
@@ -63,7 +68,7 @@ export class Atu {
   }
 
   get inUse(): number {
-    return this.rule.kind === 'unlimited' ? this.unlimited.size : this.slots.filter((s) => s !== null).length;
+    return this.rule.kind === 'unlimited' ? this.unlimitedCount : this.slots.filter((s) => s !== null).length;
   }
 
   /** Keeps the slot that translates CPU address `cpuBase` for interrupts (RK3399's IRQ region). */
@@ -77,8 +82,11 @@ export class Atu {
     const rule = this.rule;
     switch (rule.kind) {
       case 'unlimited': {
-        const slot = { index: this.unlimited.size, cpuBase, pciBase, size, passBits: 0 };
-        this.unlimited.set(cpuBase, slot);
+        const slot = { index: this.unlimitedCount, cpuBase, pciBase, size, passBits: 0 };
+        // A second program of the same CPU address replaces the first, as a keyed table would.
+        const at = this.unlimitedIndexOf(cpuBase);
+        if (at < 0) this.unlimited[this.unlimitedCount++] = slot;
+        else this.unlimited[at] = slot;
         return slot;
       }
       case 'dwc': {
@@ -127,7 +135,15 @@ export class Atu {
 
   /** `unmap_addr`: finds the slot by CPU address; does nothing when none matches. Returns whether one was freed. */
   release(cpuBase: number): boolean {
-    if (this.rule.kind === 'unlimited') return this.unlimited.delete(cpuBase);
+    if (this.rule.kind === 'unlimited') {
+      const at = this.unlimitedIndexOf(cpuBase);
+      if (at < 0) return false;
+      // Swap with the last and clear it; the array keeps its capacity (popping would trim it).
+      const last = --this.unlimitedCount;
+      this.unlimited[at] = this.unlimited[last];
+      this.unlimited[last] = undefined;
+      return true;
+    }
     const index = this.slots.findIndex((s) => s !== null && s.cpuBase === cpuBase);
     if (index < 0) return false;
     this.slots[index] = null;
@@ -140,6 +156,13 @@ export class Atu {
     const span = 2 ** slot.passBits;
     const mask = BigInt(span - 1);
     return (slot.pciBase & ~mask) | BigInt(phys % span);
+  }
+
+  private unlimitedIndexOf(cpuBase: number): number {
+    // From the newest: a data map is released soon after it is made.
+    const slots = this.unlimited;
+    for (let i = this.unlimitedCount - 1; i >= 0; i--) if ((slots[i] as AtuSlot).cpuBase === cpuBase) return i;
+    return -1;
   }
 
   private take(index: number, slot: AtuSlot): AtuSlot {

@@ -25,6 +25,8 @@ const MSIX_VECTOR_MASKED = 1;
 /** An MSI or MSI-X message is one dword. */
 const IRQ_MESSAGE_SIZE = 4;
 const MESSAGE_ADDRESS_RESERVED = 3n;
+/** Unmapped maps kept in the live list before it is compacted. */
+const LIVE_COMPACT_SLACK = 14;
 /** 2^63: from an address below it, no range of a safe-integer size reaches 2^64. */
 const HALF_SPACE = 1n << 63n;
 /** The smallest BAR the NVMe function and pci_epc_set_bar() accept. */
@@ -43,7 +45,13 @@ export class Epc implements EndpointLink {
   readonly config = new PciConfig();
   private readonly allocator: OutboundAllocator;
   private readonly atu: Atu;
-  private readonly live = new Set<EpcMap>();
+  /**
+   * Maps made and not yet unmapped, in order, plus unmapped ones not compacted away yet: a map's
+   * own `isLive` says which. An array, not a Set: one or two maps are live at a time, and a hash
+   * set that small rehashes on almost every map and unmap.
+   */
+  private live: EpcMap[] = [];
+  private liveCount = 0;
   private readonly bars: (InboundBar | undefined)[] = [];
   private readonly msixPending = new Set<number>();
   private intxHandler: ((asserted: boolean) => void) | null = null;
@@ -135,14 +143,15 @@ export class Epc implements EndpointLink {
     fields.physBase = physBase;
     fields.physAddr = physBase + offset;
     const map = new EpcMap(fields, slot, this.bus, this.counters, this.checker);
-    this.live.add(map);
-    if (this.live.size > this.counters.liveMapsHighWater) this.counters.liveMapsHighWater = this.live.size;
+    this.live.push(map);
+    this.liveCount++;
+    if (this.liveCount > this.counters.liveMapsHighWater) this.counters.liveMapsHighWater = this.liveCount;
     return map;
   }
 
   /** `pci_epc_mem_unmap()`: releases the translation and the window memory. */
   memUnmap(map: EpcMap): void {
-    if (!this.live.delete(map)) {
+    if (!map.isLive || !madeBy(map, this.counters)) {
       this.checker.violation(
         map.isLive ? 'foreign-unmap' : 'double-unmap',
         `unmap of ${hex(map.pciAddr)}: not a live map`,
@@ -150,6 +159,9 @@ export class Epc implements EndpointLink {
       return;
     }
     map.markUnmapped();
+    this.liveCount--;
+    // Drop unmapped maps once they outnumber the live ones (the common case: every unmap).
+    if (this.live.length > 2 * this.liveCount + LIVE_COMPACT_SLACK) this.live = this.live.filter((m) => m.isLive);
     this.unprogram(map.physBase);
     this.allocator.free(map.physBase, map.mapSize);
   }
@@ -202,7 +214,7 @@ export class Epc implements EndpointLink {
 
   /** Maps still live: a function that has finished all its work must have none. */
   get liveMaps(): readonly EpcMap[] {
-    return [...this.live];
+    return this.live.filter((m) => m.isLive);
   }
 
   /** Translation slots that can hold data mappings (Infinity when unlimited). */
@@ -222,6 +234,7 @@ export class Epc implements EndpointLink {
   checkLeaks(allowed: ReadonlySet<EpcMap> = new Set()): number {
     let leaks = 0;
     for (const map of this.live) {
+      if (!map.isLive) continue;
       if (allowed.has(map)) continue;
       leaks++;
       this.checker.violation('leak', `map of ${hex(map.pciAddr)}+${hex(map.pciSize)} is still live`);
@@ -463,4 +476,9 @@ export class Epc implements EndpointLink {
 /** Creates an endpoint controller of `profile` whose outbound accesses reach `bus`. */
 export function createEpc(profile: EpcProfile, bus: HostBus, options?: EpcOptions): Epc {
   return new Epc(profile, bus, options);
+}
+
+/** True when the EPC counting into `counters` made `map` (each EPC has its own counters object). */
+function madeBy(map: EpcMap, counters: EpcCounters): boolean {
+  return (map as unknown as { readonly counters: EpcCounters }).counters === counters;
 }

@@ -17,6 +17,96 @@ const SPARE_PAGES_MAX = 4096;
 const SAFE_LIMIT = 2 ** 53;
 const SAFE_LIMIT_N = BigInt(SAFE_LIMIT);
 
+/** Pages per chunk of the page table (1 MiB of address space). */
+const CHUNK_SHIFT = 8;
+const CHUNK_PAGES = 1 << CHUNK_SHIFT;
+/** Empty chunks are kept (no map churn as pages come and go) while there are at most this many. */
+const KEEP_EMPTY_CHUNKS = 1024;
+
+/** The pages of 1 MiB of address space, by index. */
+interface PageChunk {
+  readonly pages: (Uint8Array | undefined)[];
+  count: number;
+}
+
+/**
+ * Page storage by page number: a map of 1 MiB chunks, each an array of its pages. Pages come and
+ * go with every buffer; a hash map keyed by page would rehash all the time, an array slot does not.
+ */
+class PageTable {
+  private readonly chunks = new Map<number, PageChunk>();
+  private lastKey = -1;
+  private lastChunk: PageChunk | undefined = undefined;
+  size = 0;
+
+  get(page: number): Uint8Array | undefined {
+    const key = chunkOf(page);
+    const chunk = key === this.lastKey ? this.lastChunk : this.chunk(key);
+    return chunk?.pages[page - key * CHUNK_PAGES];
+  }
+
+  /** Stores `data` as `page` (which holds nothing yet). */
+  add(page: number, data: Uint8Array): void {
+    const key = chunkOf(page);
+    let chunk = this.chunk(key);
+    if (chunk === undefined) {
+      chunk = { pages: new Array(CHUNK_PAGES).fill(undefined), count: 0 };
+      this.chunks.set(key, chunk);
+      this.lastKey = key;
+      this.lastChunk = chunk;
+    }
+    chunk.pages[page - key * CHUNK_PAGES] = data;
+    chunk.count++;
+    this.size++;
+  }
+
+  /** Removes `page` and returns its storage, if it had any. */
+  remove(page: number): Uint8Array | undefined {
+    const key = chunkOf(page);
+    const chunk = this.chunk(key);
+    if (chunk === undefined) return undefined;
+    const index = page - key * CHUNK_PAGES;
+    const data = chunk.pages[index];
+    if (data === undefined) return undefined;
+    chunk.pages[index] = undefined;
+    chunk.count--;
+    this.size--;
+    if (chunk.count === 0 && this.chunks.size > KEEP_EMPTY_CHUNKS) {
+      this.chunks.delete(key);
+      if (this.lastChunk === chunk) {
+        this.lastKey = -1;
+        this.lastChunk = undefined;
+      }
+    }
+    return data;
+  }
+
+  /** Page numbers that hold storage (a snapshot: the caller may remove pages while it walks it). */
+  keys(): number[] {
+    const out: number[] = [];
+    for (const [key, chunk] of this.chunks) {
+      if (chunk.count === 0) continue;
+      for (let i = 0; i < CHUNK_PAGES; i++) if (chunk.pages[i] !== undefined) out.push(key * CHUNK_PAGES + i);
+    }
+    return out;
+  }
+
+  private chunk(key: number): PageChunk | undefined {
+    if (key === this.lastKey) return this.lastChunk;
+    const chunk = this.chunks.get(key);
+    if (chunk !== undefined) {
+      this.lastKey = key;
+      this.lastChunk = chunk;
+    }
+    return chunk;
+  }
+}
+
+/** The chunk holding `page` (pages are below 2^52: small ones shift, others divide exactly). */
+function chunkOf(page: number): number {
+  return page < 0x8000_0000 ? page >> CHUNK_SHIFT : Math.floor(page / CHUNK_PAGES);
+}
+
 interface Region {
   readonly start: bigint;
   readonly end: bigint; // exclusive, may be 2^64
@@ -36,8 +126,10 @@ function region(start: bigint, end: bigint): Region {
  * memory at all and {@link SparseMemory.covers} says so.
  */
 export class SparseMemory {
-  private readonly pages = new Map<number, Uint8Array>();
-  private readonly spare: Uint8Array[] = [];
+  private readonly pages = new PageTable();
+  /** Dropped pages for reuse: the first `spareCount` entries (the array keeps its capacity). */
+  private readonly spare: (Uint8Array | undefined)[] = [];
+  private spareCount = 0;
   /** Present regions, sorted by start, never overlapping or touching (touching regions merge). */
   private readonly regions: Region[] = [];
 
@@ -91,7 +183,7 @@ export class SparseMemory {
     if (endPage <= firstPage || this.pages.size === 0) return;
     if (endPage - firstPage > this.pages.size) {
       // A range much larger than what is stored: visit the stored pages instead.
-      for (const page of [...this.pages.keys()]) if (page >= firstPage && page < endPage) this.drop(page);
+      for (const page of this.pages.keys()) if (page >= firstPage && page < endPage) this.drop(page);
       return;
     }
     for (let page = firstPage; page < endPage; page++) this.drop(page);
@@ -220,18 +312,21 @@ export class SparseMemory {
   private pageFor(page: number, whole: boolean): Uint8Array {
     let data = this.pages.get(page);
     if (data === undefined) {
-      const spare = this.spare.pop();
+      let spare: Uint8Array | undefined;
+      if (this.spareCount > 0) {
+        spare = this.spare[--this.spareCount];
+        this.spare[this.spareCount] = undefined;
+      }
       data = spare === undefined ? new Uint8Array(HOST_PAGE_SIZE) : whole ? spare : spare.fill(0);
-      this.pages.set(page, data);
+      this.pages.add(page, data);
     }
     return data;
   }
 
   private drop(page: number): void {
-    const data = this.pages.get(page);
+    const data = this.pages.remove(page);
     if (data === undefined) return;
-    this.pages.delete(page);
-    if (this.spare.length < SPARE_PAGES_MAX) this.spare.push(data);
+    if (this.spareCount < SPARE_PAGES_MAX) this.spare[this.spareCount++] = data;
   }
 
   /** Index of the first region whose end is at or after `addr` (it touches or follows `addr`). */

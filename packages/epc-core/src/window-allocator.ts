@@ -10,6 +10,8 @@ interface WindowState {
   readonly pages: number;
   /** One entry per page: true when taken (the kernel's bitmap). */
   readonly used: Uint8Array;
+  /** Every page below this one is taken: first fit starts its search here. */
+  firstFree: number;
 }
 
 /**
@@ -24,7 +26,7 @@ export class OutboundAllocator {
     this.states = windows.map((window) => {
       const pageSize = Math.max(window.pageSize, KERNEL_PAGE_SIZE);
       const pages = Math.floor(window.size / pageSize);
-      return { window, pageSize, pages, used: new Uint8Array(pages) };
+      return { window, pageSize, pages, used: new Uint8Array(pages), firstFree: 0 };
     });
   }
 
@@ -47,9 +49,18 @@ export class OutboundAllocator {
     for (const s of this.states) {
       if (size > s.window.size) continue;
       const blockPages = size <= s.pageSize ? 1 : 2 ** blockOrder(size, s.pageSize);
-      for (let page = 0; page + blockPages <= s.pages; page += blockPages) {
+      // Blocks below the first free page hold a taken page: the first that can fit starts at or after it.
+      const start = Math.ceil(s.firstFree / blockPages) * blockPages;
+      for (let page = start; page + blockPages <= s.pages; page += blockPages) {
         if (isFree(s.used, page, blockPages)) {
-          if (take) s.used.fill(1, page, page + blockPages);
+          if (take) {
+            s.used.fill(1, page, page + blockPages);
+            if (page === s.firstFree) {
+              let next = page + blockPages;
+              while (next < s.pages && s.used[next] !== 0) next++;
+              s.firstFree = next;
+            }
+          }
           return s.window.physBase + page * s.pageSize;
         }
       }
@@ -67,6 +78,7 @@ export class OutboundAllocator {
       throw new RangeError(`free of ${hex(physAddr)}+${size}: not an allocated block`);
     }
     s.used.fill(0, page, page + blockPages);
+    if (page < s.firstFree) s.firstFree = page;
   }
 
   /** Index of the window holding `physAddr`, or -1. */

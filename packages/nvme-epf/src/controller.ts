@@ -19,7 +19,9 @@ import {
   CC_AMS,
   CC_CSS,
   CC_SHN,
+  CQE,
   CQE_SIZE,
+  CQE_STATUS,
   CSTS,
   CSTS_SHST,
   cqeSetCid,
@@ -27,7 +29,6 @@ import {
   cqeSetDw1,
   cqeSetSqhd,
   cqeSetSqid,
-  cqeSetStatus,
   cqHeadDoorbell,
   encodeCap,
   getBits,
@@ -95,6 +96,8 @@ type State = 'disabled' | 'ready' | 'fatal' | 'shutdown';
 
 /** Statuses, cached by value, for the stats keys (no string per completion). */
 const statusKeys = new Map<number, string>();
+/** Width mask of the CQE Status Field (15 bits above the phase tag). */
+const CQE_SF_MASK = 2 ** CQE_STATUS.SF.len - 1;
 
 export class NvmeController {
   readonly config: NvmeFunctionConfig;
@@ -700,20 +703,22 @@ export class NvmeController {
   }
 
   #serviceSqs(): number {
+    // The Arbitration feature cannot change inside one round.
+    const burst = this.#burst;
     let work = 0;
     for (let qid = 0; qid < this.sqs.length; qid++) {
       const sq = this.sqs[qid];
       if (sq === undefined) continue;
       this.#refreshTail(sq);
-      work += this.#serviceSq(sq);
+      work += this.#serviceSq(sq, burst);
       if (this.#state !== 'ready') break;
     }
     return work;
   }
 
   /** Fetches and executes up to the burst from `sq`, a contiguous run of entries per read. */
-  #serviceSq(sq: SubmissionQueue): number {
-    let budget = this.#burst;
+  #serviceSq(sq: SubmissionQueue, burst: number): number {
+    let budget = burst;
     let work = 0;
     while (budget > 0 && !sq.stalled && sq.head !== sq.tail && sq.cq.deferred.length === 0) {
       const run = sq.tail > sq.head ? sq.tail - sq.head : sq.size - sq.head;
@@ -768,7 +773,12 @@ export class NvmeController {
     cqeSetSqhd(v, 0, sq.head);
     cqeSetSqid(v, 0, sq.qid);
     cqeSetCid(v, 0, cid);
-    cqeSetStatus(v, 0, status, cq.phase);
+    // cqeSetStatus(v, 0, status, cq.phase), with the field masks computed once.
+    v.setUint16(
+      CQE.STATUS.off,
+      ((status & CQE_SF_MASK) << CQE_STATUS.SF.bit) | ((cq.phase & 1) << CQE_STATUS.P.bit),
+      true,
+    );
     const offset = cq.tail * CQE_SIZE;
     let ok: boolean;
     if (cq.map !== null) {

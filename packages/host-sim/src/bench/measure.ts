@@ -2,6 +2,8 @@
  * Timing helpers for benchmarks only (tests never time anything): warm up, repeat,
  * report the median. Wall-clock time from performance.now().
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 export interface Measurement {
   /** Operations per second, median over the repetitions. */
   readonly perSecond: number;
@@ -28,4 +30,28 @@ export function measureRate(run: (ops: number) => number | undefined, ops: numbe
     rates.push(done / seconds);
   }
   return { perSecond: median(rates), repetitions: rates };
+}
+
+let gc: (() => void) | null | undefined;
+
+/**
+ * A full garbage collection between figures, so that one figure's garbage (the raw copy's 512 MiB
+ * of arenas, a testbed) is not collected on another's time. Uses `global.gc` when Node runs with
+ * --expose-gc, else exposes it for this process; does nothing if neither works.
+ */
+export function collectGarbage(): void {
+  if (gc === undefined) {
+    const exposed = (globalThis as { gc?: () => void }).gc;
+    if (typeof exposed === 'function') {
+      gc = exposed;
+    } else {
+      try {
+        setFlagsFromString('--expose-gc');
+        gc = runInNewContext('gc') as () => void;
+      } catch {
+        gc = null;
+      }
+    }
+  }
+  gc?.();
 }

@@ -1,7 +1,11 @@
 import type { StrategyName } from '@epfsim/epc-core';
 import { type Figure, figure } from './figure.js';
+import { measureCampaign, measureCommandLoop } from './fuzz-bench.js';
+import { type IoBenchResult, type IoBenchSetup, MAX_QUEUE_ENTRIES, openIoBench } from './io-bench.js';
 import { type MachineInfo, machineInfo } from './machine.js';
 import { measureMapEfficiency } from './map-efficiency.js';
+import { collectGarbage } from './measure.js';
+import { measureMemoryInChild } from './memory-run.js';
 import { measureRawCopy } from './raw-copy.js';
 
 export interface BenchOptions {
@@ -18,6 +22,17 @@ export interface BenchReport {
 
 const MAP_EFFICIENCY_PROFILES = ['generic', 'rk3588', 'rk3399', 'stress'] as const;
 const MAP_EFFICIENCY_STRATEGIES: readonly StrategyName[] = ['mem-map', 'multi-window'];
+const KiB = 1024;
+const MiB = 1024 * KiB;
+/** Namespace of the I/O figures: as large as the raw copy's arena, filled before it is read. */
+const IO_NAMESPACE_BYTES = 256 * MiB;
+/** Targets of the issue: 4 KiB IOPS ≥ 0.30 of (1a), 128 KiB bandwidth ≥ 0.40 of (1b). */
+const TARGET_4K = 0.3;
+const TARGET_128K = 0.4;
+const TARGET_FUZZ_PER_SECOND = 10_000;
+/** Scaling: 64 I/O queues lose at most 10 % against one. */
+const TARGET_QUEUE_SCALING = 0.9;
+const TARGET_PEAK_RSS_MIB = 300;
 
 export function runBench(options: BenchOptions): BenchReport {
   const scale = options.quick ? 0.25 : 1;
@@ -65,6 +80,209 @@ export function runBench(options: BenchOptions): BenchReport {
       );
     }
   }
+  const limit4k = raw.copies4kPerSecond;
+  const limit128k = raw.bandwidth128kBytesPerSecond / MiB;
+  const io = (what: string, setup: IoBenchSetup, run: (bench: ReturnType<typeof openIoBench>) => void): void => {
+    say(what);
+    collectGarbage();
+    const bench = openIoBench(setup);
+    try {
+      run(bench);
+    } finally {
+      bench.close();
+    }
+  };
+  const iops4k = (id: string, title: string, r: IoBenchResult, target: number | null, note?: string): Figure =>
+    figure({
+      id,
+      title,
+      value: r.iops,
+      unit: 'IOPS',
+      limit: limit4k,
+      target,
+      note: `ratio to (1a)${note === undefined ? '' : `; ${note}`}`,
+    });
+  const bw128k = (id: string, title: string, r: IoBenchResult, target: number | null): Figure =>
+    figure({
+      id,
+      title,
+      value: r.bytesPerSecond / MiB,
+      unit: 'MiB/s',
+      limit: limit128k,
+      target,
+      note: `ratio to (1b); ${Math.round(r.iops).toLocaleString('en-US')} IOPS`,
+    });
+  const ops4k = options.quick ? 10_000 : 40_000;
+  const ops128k = options.quick ? 1_500 : 5_000;
+  const rand4k = { pattern: 'random', ioBytes: 4 * KiB, queueDepth: 32, ops: ops4k, repetitions } as const;
+  const seq128k = { pattern: 'sequential', ioBytes: 128 * KiB, queueDepth: 32, ops: ops128k, repetitions } as const;
+  const base = { queues: 1, queueEntries: 64, namespaceBytes: IO_NAMESPACE_BYTES } as const;
+
+  // 2, 3: generic controller, Linux placement.
+  io(
+    '4 KiB random and 128 KiB sequential reads, generic / linux',
+    { ...base, profile: 'generic', placement: 'linux' },
+    (b) => {
+      figures.push(
+        iops4k(
+          '2',
+          '4 KiB random read, QD32, 1 I/O queue, generic, linux placement, mem-map',
+          b.run(rand4k),
+          TARGET_4K,
+        ),
+        bw128k(
+          '3',
+          '128 KiB sequential read, QD32, 1 I/O queue, generic, linux placement, mem-map',
+          b.run(seq128k),
+          TARGET_128K,
+        ),
+      );
+    },
+  );
+  // 4: the same two on real controllers with the adversarial placement.
+  for (const profile of ['rk3588', 'rk3399'] as const) {
+    const adv = { ...base, profile, placement: 'adversarial' } as const;
+    const adv4k = { ...rand4k, ops: options.quick ? 3_000 : 10_000 };
+    const adv128k = { ...seq128k, ops: options.quick ? 600 : 2_000 };
+    io(`4 KiB random and 128 KiB sequential reads, ${profile} / adversarial`, adv, (b) => {
+      figures.push(
+        iops4k(
+          `4-${profile}-4k`,
+          `4 KiB random read, QD32, ${profile}, adversarial placement`,
+          b.run(adv4k),
+          TARGET_4K,
+        ),
+        bw128k(
+          `4-${profile}-128k`,
+          `128 KiB sequential read, QD32, ${profile}, adversarial placement`,
+          b.run(adv128k),
+          TARGET_128K,
+        ),
+      );
+    });
+  }
+
+  // 5: fuzz throughput.
+  say('fuzz campaign cases on stress');
+  collectGarbage();
+  const campaign = measureCampaign(options.quick ? 1_000 : 3_000, repetitions);
+  figures.push(
+    figure({
+      id: '5',
+      title: 'fuzz campaign cases per second, stress, adversarial placement (runCampaignCase, one thread)',
+      value: campaign.perSecond,
+      unit: 'cases/s',
+      limit: null,
+      target: TARGET_FUZZ_PER_SECOND,
+      targetOn: 'value',
+      note:
+        `${campaign.cases} cases (${campaign.failed} failed, ${campaign.skipped} skipped); each case is a case file ` +
+        'of 1–6 commands replayed on a fresh testbed (bring-up included), not a single command',
+    }),
+  );
+  say('single-command fuzz loop on stress');
+  collectGarbage();
+  const loop = measureCommandLoop(options.quick ? 2_000 : 8_000, repetitions);
+  figures.push(
+    figure({
+      id: '5-loop',
+      title: 'verified single-command cases per second, stress, adversarial layouts, one reused testbed',
+      value: loop.perSecond,
+      unit: 'cases/s',
+      limit: null,
+      target: TARGET_FUZZ_PER_SECOND,
+      targetOn: 'value',
+      note: `${loop.cases} cases, ${loop.failed} failed; a case: write 1–32 blocks through a fresh adversarial layout, read them back through another, compare, release`,
+    }),
+  );
+
+  // 7: scaling with queues (the same 32 commands in flight, round robin over them) and with queue depth.
+  const byQueues: IoBenchResult[] = [];
+  for (const queues of [1, 4, 16, 64]) {
+    io(`4 KiB random reads, ${queues} I/O queues`, { ...base, queues, profile: 'generic', placement: 'linux' }, (b) => {
+      const r = b.run({ ...rand4k, inFlight: 32 });
+      byQueues.push(r);
+      figures.push(
+        iops4k(
+          `7-queues-${queues}`,
+          `4 KiB random read, ${r.inFlight} in flight over ${r.queues} I/O queues, generic, linux`,
+          r,
+          null,
+        ),
+      );
+      if (queues === 64) {
+        // fio style, for comparison: QD32 on every queue, so 64 times the commands in flight.
+        const all = b.run({ ...rand4k, ops: options.quick ? 10_000 : 20_000 });
+        figures.push(
+          iops4k(
+            '7-queues-64xQD32',
+            `4 KiB random read, QD${all.queueDepth} on each of ${all.queues} I/O queues, generic, linux`,
+            all,
+            null,
+            `${all.inFlight} commands in flight`,
+          ),
+        );
+      }
+    });
+  }
+  const one = byQueues[0];
+  const most = byQueues[byQueues.length - 1];
+  if (one !== undefined && most !== undefined) {
+    figures.push(
+      figure({
+        id: '7-queues-64-vs-1',
+        title: `IOPS with ${most.queues} I/O queues over IOPS with 1 (32 commands in flight either way)`,
+        value: most.iops / one.iops,
+        unit: 'ratio',
+        limit: null,
+        target: TARGET_QUEUE_SCALING,
+        targetOn: 'value',
+        note: 'at most 10 % loss',
+      }),
+    );
+  }
+  for (const qd of [1, 32, 1024]) {
+    const setup = { ...base, queueEntries: qd + 1, profile: 'generic', placement: 'linux' } as const;
+    io(`4 KiB random reads, QD${qd}`, setup, (b) => {
+      const r = b.run({ ...rand4k, queueDepth: qd });
+      const capped =
+        r.queueDepth < qd
+          ? `; QD${r.queueDepth}: an I/O queue has at most ${MAX_QUEUE_ENTRIES} entries (the driver's io_queue_depth and CAP.MQES + 1) and holds one command fewer`
+          : '';
+      figures.push(
+        iops4k(
+          `7-qd-${qd}`,
+          `4 KiB random read, 1 I/O queue, QD${r.queueDepth}, generic, linux`,
+          r,
+          null,
+          capped.slice(2) || undefined,
+        ),
+      );
+    });
+  }
+
+  // 8: memory of a long run spread over the 64-bit space, in a child process.
+  const commands = options.quick ? 100_000 : 1_000_000;
+  say(`memory: ${commands.toLocaleString('en-US')} commands over the 64-bit space (child process)`);
+  collectGarbage();
+  const mem = measureMemoryInChild(commands);
+  figures.push(
+    figure({
+      id: '8',
+      title: `peak RSS of ${commands.toLocaleString('en-US')} 4 KiB commands, buffers over the whole 64-bit space`,
+      value: mem.peakRssKiB / KiB,
+      unit: 'MiB',
+      limit: null,
+      target: TARGET_PEAK_RSS_MIB,
+      targetIsMax: true,
+      targetOn: 'value',
+      note:
+        `child process, peak RSS ${mem.peakRssKiB.toLocaleString('en-US')} KiB (VmHWM; resourceUsage().maxRSS ` +
+        `${mem.maxRssKiB.toLocaleString('en-US')} KiB counts the parent at fork); generic, adversarial placement, half writes, ` +
+        `16 MiB namespace; ${(mem.residentBytes / KiB).toFixed(0)} KiB of host pages left at the end; ${mem.seconds.toFixed(1)} s` +
+        (options.quick ? '; quick run: 100,000 commands instead of 1,000,000' : ''),
+    }),
+  );
   return { machine: machineInfo(), quick: options.quick, figures };
 }
 

@@ -14,13 +14,14 @@ import {
   CC_CSS,
   CC_SHN,
   Cns,
+  CQE,
   CQE_SIZE,
+  CQE_STATUS,
   CSTS,
   CSTS_SHST,
   cqeCid,
   cqeDw0,
   cqeDw1,
-  cqePhase,
   cqeSqhd,
   cqeSqid,
   cqeStatus,
@@ -147,6 +148,10 @@ export class NvmeDriver {
   private readonly sqs: (HostSubmissionQueue | undefined)[] = [];
   private readonly cqs: (HostCompletionQueue | undefined)[] = [];
   private readonly vectorSeen: number[] = [];
+  /** Interrupt total when the vectors were last looked at (-1: look at them next time). */
+  private interruptTotalSeen = -1;
+  /** Per vector, the CQs it interrupts for (and every CQ without interrupts), in qid order; rebuilt when CQs change. */
+  private reapLists: HostCompletionQueue[][] | null = null;
   private ioQids: number[] = [];
   private nextIo = 0;
   private pageSize = mpsToPageSize(CTRL_MPS);
@@ -244,6 +249,8 @@ export class NvmeDriver {
       }
     }
     for (let v = 0; v < this.vectors; v++) this.vectorSeen[v] = this.target.interrupts.count(v);
+    this.interruptTotalSeen = -1;
+    this.reapLists = null;
   }
 
   private bringUp(): void {
@@ -415,6 +422,7 @@ export class NvmeDriver {
     const grant = this.target.memory.grant({ ...placed.range, direction: 'write' });
     const cq = new HostCompletionQueue(qid, depth, placed, grant, vector);
     this.cqs[qid] = cq;
+    this.reapLists = null;
     return cq;
   }
 
@@ -439,6 +447,7 @@ export class NvmeDriver {
     this.target.memory.revoke(cq.grant);
     cq.placed.release();
     this.cqs[cq.qid] = undefined;
+    this.reapLists = null;
   }
 
   private teardownQueues(): void {
@@ -637,13 +646,18 @@ export class NvmeDriver {
       for (const cq of this.cqs) if (cq !== undefined) reaped += this.reap(cq);
       return reaped;
     }
-    for (let v = 0; v < this.vectors; v++) {
-      const count = this.target.interrupts.count(v);
-      if (count === this.vectorSeen[v]) continue;
-      this.vectorSeen[v] = count;
-      this.stats.interrupts++;
-      for (const cq of this.cqs)
-        if (cq !== undefined && (cq.vector === v || cq.vector === undefined)) reaped += this.reap(cq);
+    // Counts only grow: an unchanged total means no vector fired since the last look.
+    const total = this.target.interrupts.total;
+    if (total !== this.interruptTotalSeen) {
+      this.interruptTotalSeen = total;
+      const byVector = this.cqsByVector();
+      for (let v = 0; v < this.vectors; v++) {
+        const count = this.target.interrupts.count(v);
+        if (count === this.vectorSeen[v]) continue;
+        this.vectorSeen[v] = count;
+        this.stats.interrupts++;
+        for (const cq of byVector[v] as HostCompletionQueue[]) if (this.cqs[cq.qid] === cq) reaped += this.reap(cq);
+      }
     }
     if (fallback) {
       for (const cq of this.cqs) {
@@ -654,6 +668,19 @@ export class NvmeDriver {
       }
     }
     return reaped;
+  }
+
+  /** The CQs to reap when vector `v` fires, for every vector (see {@link reapLists}). */
+  private cqsByVector(): HostCompletionQueue[][] {
+    if (this.reapLists !== null) return this.reapLists;
+    const lists: HostCompletionQueue[][] = [];
+    for (let v = 0; v < this.vectors; v++) {
+      const list: HostCompletionQueue[] = [];
+      for (const cq of this.cqs) if (cq !== undefined && (cq.vector === v || cq.vector === undefined)) list.push(cq);
+      lists.push(list);
+    }
+    this.reapLists = lists;
+    return lists;
   }
 
   /** Outstanding commands on all queues. */
@@ -741,7 +768,8 @@ export class NvmeDriver {
     let n = 0;
     for (;;) {
       memory.read(cq.slotAddress(cq.head), this.cqeBytes);
-      if (cqePhase(this.cqeView, 0) !== cq.phase) break;
+      // cqePhase(), with the field decoded inline.
+      if (((this.cqeView.getUint16(CQE.STATUS.off, true) >>> CQE_STATUS.P.bit) & 1) !== cq.phase) break;
       if (n === cq.depth - 1) {
         // A CQ of N slots holds N − 1 entries: an N-th new entry was posted into a full queue.
         this.violation('cq-overflow', cq.qid, `more than ${cq.depth - 1} new entries before a head doorbell`);

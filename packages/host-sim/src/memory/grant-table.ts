@@ -23,6 +23,9 @@ export type GrantId = number;
 
 /** A live grant: what was granted, and its range as [addr, end) with the buckets it touches. */
 interface Entry {
+  readonly id: GrantId;
+  /** Order of granting, for {@link GrantTable.list}. */
+  readonly seq: number;
   readonly spec: GrantSpec;
   readonly addr: bigint;
   readonly end: bigint;
@@ -201,13 +204,15 @@ function removeFrom(list: Entry[], entry: Entry): void {
 }
 
 /** The index entry of a grant of [addr, addr + size). */
-function entryOf(spec: GrantSpec): Entry {
+function entryOf(id: GrantId, seq: number, spec: GrantSpec): Entry {
   const { addr, size } = spec;
   if (addr >= 0n && addr < SAFE_LIMIT_N && Number(addr) + size < SAFE_LIMIT) {
     const addrN = Number(addr);
     const endN = addrN + size;
     const lastByte = size > 0 ? endN - 1 : addrN;
     return {
+      id,
+      seq,
       spec,
       addr,
       end: BigInt(endN),
@@ -220,6 +225,8 @@ function entryOf(spec: GrantSpec): Entry {
   }
   const end = addr + BigInt(size);
   return {
+    id,
+    seq,
     spec,
     addr,
     end,
@@ -231,15 +238,27 @@ function entryOf(spec: GrantSpec): Entry {
   };
 }
 
+/** Slots of the grant table: a grant id is its slot plus a multiple of this (a generation). */
+const SLOT_SPACE = 2 ** 24;
+
 /**
  * Live grants with a coverage index per direction: a check usually looks at one bucket of
  * address space, and granting or revoking costs the same whatever the number of live grants.
  */
 export class GrantTable {
-  private readonly live = new Map<GrantId, Entry>();
+  /**
+   * Live grants by slot. A grant's id is its slot plus SLOT_SPACE × the slot's generation, so ids
+   * are never reused: the first ids handed out are 1, 2, 3, … and a stale id finds no grant. An
+   * array rather than a hash map keyed by ever-new ids: that map rehashes every few dozen grants,
+   * and each discarded table keeps the grants it held alive into the old generation.
+   */
+  private readonly slots: (Entry | undefined)[] = [undefined];
+  private readonly generations: number[] = [0];
+  private readonly freeSlots: number[] = [];
+  private liveCount = 0;
+  private sequence = 0;
   private readonly read = new DirectionIndex();
   private readonly write = new DirectionIndex();
-  private nextId = 1;
 
   /** The hook to install with `HostAddressSpace.setGrantHook`. */
   readonly hook: GrantHook = (addr, size, direction) => this.allows(addr, size, direction);
@@ -247,10 +266,18 @@ export class GrantTable {
   /** Grants [addr, addr + size) in `direction`; returns the handle to revoke it with. */
   grant(spec: GrantSpec): GrantId {
     if (spec.size < 0 || !Number.isSafeInteger(spec.size)) throw new RangeError(`grant of ${formatRange(spec)}`);
-    const id = this.nextId++;
     const { addr, size, direction } = spec;
-    const entry = entryOf({ addr, size, direction });
-    this.live.set(id, entry);
+    let slot = this.freeSlots.pop();
+    if (slot === undefined) {
+      slot = this.slots.length;
+      if (slot >= SLOT_SPACE) throw new RangeError(`more than ${SLOT_SPACE - 1} live grants`);
+      this.slots.push(undefined);
+      this.generations.push(0);
+    }
+    const id = slot + SLOT_SPACE * (this.generations[slot] as number);
+    const entry = entryOf(id, this.sequence++, { addr, size, direction });
+    this.slots[slot] = entry;
+    this.liveCount++;
     // A zero-sized grant covers nothing and is not indexed.
     if (size > 0) this.index(direction).add(entry);
     return id;
@@ -258,28 +285,40 @@ export class GrantTable {
 
   /** Revokes one grant; false when it was not live (a double revoke is a driver bug the caller may assert on). */
   revoke(id: GrantId): boolean {
-    const entry = this.live.get(id);
-    if (entry === undefined) return false;
-    this.live.delete(id);
+    const slot = id % SLOT_SPACE;
+    const entry = Number.isSafeInteger(id) && id > 0 ? this.slots[slot] : undefined;
+    if (entry === undefined || entry.id !== id) return false;
+    this.slots[slot] = undefined;
+    this.generations[slot] = (this.generations[slot] as number) + 1;
+    this.freeSlots.push(slot);
+    this.liveCount--;
     if (entry.spec.size > 0) this.index(entry.spec.direction).remove(entry);
     return true;
   }
 
   /** Revokes every grant (controller reset). */
   revokeAll(): void {
-    this.live.clear();
+    for (let slot = 1; slot < this.slots.length; slot++) {
+      if (this.slots[slot] === undefined) continue;
+      this.slots[slot] = undefined;
+      this.generations[slot] = (this.generations[slot] as number) + 1;
+      this.freeSlots.push(slot);
+    }
+    this.liveCount = 0;
     this.read.clear();
     this.write.clear();
   }
 
   /** Number of live grants. */
   get size(): number {
-    return this.live.size;
+    return this.liveCount;
   }
 
   /** The live grants, for reports and case files. */
   list(): GrantSpec[] {
-    return Array.from(this.live.values(), (e) => e.spec);
+    const live = this.slots.filter((e): e is Entry => e !== undefined);
+    live.sort((a, b) => a.seq - b.seq);
+    return live.map((e) => e.spec);
   }
 
   /** True when every byte of [addr, addr + size) is covered by grants of `direction` (possibly several). */

@@ -41,8 +41,12 @@ export function alignUpBig(addr: bigint, align: number): bigint {
   return (addr + mask) & ~mask;
 }
 
+/** Below 2^53 an address is exact as a number: its offset needs no bigint arithmetic. */
+const SAFE_LIMIT_N = 1n << 53n;
+
 /** `addr mod align` for a power-of-two `align`, as a number. */
 export function offsetIn(addr: bigint, align: number): number {
+  if (addr >= 0n && addr < SAFE_LIMIT_N) return Number(addr) % align;
   return Number(addr & BigInt(align - 1));
 }
 

@@ -1,0 +1,130 @@
+/**
+ * Fuzz throughput, two ways: the `epfsim fuzz` campaign's own cases (each a case file of one to six
+ * commands, replayed on a fresh testbed), and a loop of single-command cases on one reused testbed
+ * (a fresh adversarial layout per command: place, write, read back through another layout, verify,
+ * release), which is what a campaign's inner loop could be.
+ */
+import { findProfile } from '@epfsim/epc-core';
+import { isSuccess } from '@epfsim/nvme-spec-types';
+import { NvmeDriver } from '../driver/nvme-driver.js';
+import { runCampaignCase } from '../fuzz/campaign.js';
+import type { CampaignPlan } from '../fuzz/campaign-plan.js';
+import { expectedReadBytes } from '../placement/layout.js';
+import { createPlacement } from '../placement/placement-factory.js';
+import { createTestbed } from '../target/epfsim-target.js';
+import { median } from './measure.js';
+
+const PROFILE = 'stress';
+const BLOCK = 512;
+const NSID = 1;
+/** Namespace of the loop: 8 MiB. */
+const LOOP_BLOCKS = 16 * 1024;
+/** Largest command of the loop: 32 blocks (16 KiB, several partial maps on `stress`). */
+const LOOP_MAX_BLOCKS = 32;
+
+export interface FuzzRate {
+  /** Cases per second, median of the repetitions. */
+  readonly perSecond: number;
+  readonly cases: number;
+  readonly failed: number;
+  readonly skipped: number;
+}
+
+/** Campaign cases (runCampaignCase, one thread) on `stress` with adversarial placement for `ms` per repetition. */
+export function measureCampaign(ms: number, repetitions: number): FuzzRate {
+  const profile = findProfile(PROFILE);
+  if (profile === undefined) throw new Error(`no profile ${PROFILE}`);
+  const plan: CampaignPlan = {
+    targets: [{ profile, placement: 'adversarial', strategy: 'mem-map', blockSize: BLOCK, blocks: 1 << 16 }],
+    seed: 1,
+    cases: undefined,
+    shard: { index: 0, count: 1 },
+  };
+  let id = 0;
+  let cases = 0;
+  let failed = 0;
+  let skipped = 0;
+  const runFor = (budget: number, count: boolean): number => {
+    const start = performance.now();
+    let n = 0;
+    while (performance.now() - start < budget) {
+      const outcome = runCampaignCase(plan, id++);
+      n++;
+      if (!count) continue;
+      cases++;
+      if (outcome.skipped) skipped++;
+      else if (!outcome.ok) failed++;
+    }
+    return n / ((performance.now() - start) / 1000);
+  };
+  runFor(ms / 4, false);
+  const rates: number[] = [];
+  for (let r = 0; r < repetitions; r++) rates.push(runFor(ms, true));
+  return { perSecond: median(rates), cases, failed, skipped };
+}
+
+/**
+ * Single-command cases on one `stress` testbed: a write of 1–32 blocks of random bytes at a random
+ * LBA and a read of the same blocks, each with its own adversarial layout, and the bytes compared.
+ */
+export function measureCommandLoop(cases: number, repetitions: number): FuzzRate {
+  const tb = createTestbed({
+    profile: PROFILE,
+    strict: false,
+    function: {
+      strategy: 'mem-map',
+      namespaces: [{ blockSize: BLOCK, blocks: LOOP_BLOCKS, backend: { kind: 'ram' } }],
+    },
+  });
+  try {
+    const placement = createPlacement('adversarial', tb.memory, { seed: 7, profile: tb.profile });
+    const driver = new NvmeDriver(tb.target, { placement, ioQueues: 1, ioQueueDepth: 16 });
+    driver.init();
+    let rng = 0x2545f491;
+    const next = (n: number): number => {
+      rng ^= rng << 13;
+      rng ^= rng >>> 17;
+      rng ^= rng << 5;
+      return (rng >>> 0) % n;
+    };
+    const payload = new Uint8Array(LOOP_MAX_BLOCKS * BLOCK);
+    let failed = 0;
+    let total = 0;
+    const run = (n: number): number => {
+      for (let i = 0; i < n; i++) {
+        const nlb = 1 + next(LOOP_MAX_BLOCKS);
+        const lba = BigInt(next(LOOP_BLOCKS - nlb + 1));
+        const data = payload.subarray(0, nlb * BLOCK);
+        for (let b = 0; b < data.length; b += 4) {
+          const word = next(0x1_0000_0000);
+          data[b] = word;
+          data[b + 1] = word >>> 8;
+          data[b + 2] = word >>> 16;
+          data[b + 3] = word >>> 24;
+        }
+        const written = driver.write(NSID, lba, data);
+        const back = driver.read(NSID, lba, nlb);
+        // SGL Bit Buckets (adversarial layouts) discard their bytes: those read as zero.
+        const same =
+          back.data !== undefined &&
+          back.layout !== undefined &&
+          Buffer.from(back.data.buffer, back.data.byteOffset, back.data.length).equals(
+            expectedReadBytes(back.layout, data),
+          );
+        if (!isSuccess(written.completion.status) || !isSuccess(back.completion.status) || !same) failed++;
+        total++;
+      }
+      return n;
+    };
+    run(Math.max(1, Math.floor(cases / 4)));
+    const rates: number[] = [];
+    for (let r = 0; r < repetitions; r++) {
+      const start = performance.now();
+      run(cases);
+      rates.push(cases / ((performance.now() - start) / 1000));
+    }
+    return { perSecond: median(rates), cases: total, failed, skipped: 0 };
+  } finally {
+    tb.close();
+  }
+}
