@@ -50,7 +50,8 @@ class PageTable {
     const key = chunkOf(page);
     let chunk = this.chunk(key);
     if (chunk === undefined) {
-      chunk = { pages: new Array(CHUNK_PAGES).fill(undefined), count: 0 };
+      // Grown as pages arrive (a chunk of scattered buffers holds one or two).
+      chunk = { pages: [], count: 0 };
       this.chunks.set(key, chunk);
       this.lastKey = key;
       this.lastChunk = chunk;

@@ -21,6 +21,8 @@ const NSID = 1;
 const LOOP_BLOCKS = 16 * 1024;
 /** Largest command of the loop: 32 blocks (16 KiB, several partial maps on `stress`). */
 const LOOP_MAX_BLOCKS = 32;
+/** Random bytes the loop's payloads are cut from. */
+const POOL_BYTES = 1 << 20;
 
 export interface FuzzRate {
   /** Cases per second, median of the repetitions. */
@@ -87,21 +89,17 @@ export function measureCommandLoop(cases: number, repetitions: number): FuzzRate
       rng ^= rng << 5;
       return (rng >>> 0) % n;
     };
-    const payload = new Uint8Array(LOOP_MAX_BLOCKS * BLOCK);
+    // Random bytes made once; each case writes a slice at a random dword offset of them.
+    const pool = new Uint8Array(POOL_BYTES + LOOP_MAX_BLOCKS * BLOCK);
+    for (let b = 0; b < pool.length; b++) pool[b] = next(256);
     let failed = 0;
     let total = 0;
     const run = (n: number): number => {
       for (let i = 0; i < n; i++) {
         const nlb = 1 + next(LOOP_MAX_BLOCKS);
         const lba = BigInt(next(LOOP_BLOCKS - nlb + 1));
-        const data = payload.subarray(0, nlb * BLOCK);
-        for (let b = 0; b < data.length; b += 4) {
-          const word = next(0x1_0000_0000);
-          data[b] = word;
-          data[b + 1] = word >>> 8;
-          data[b + 2] = word >>> 16;
-          data[b + 3] = word >>> 24;
-        }
+        const from = next(POOL_BYTES / 4) * 4;
+        const data = pool.subarray(from, from + nlb * BLOCK);
         const written = driver.write(NSID, lba, data);
         const back = driver.read(NSID, lba, nlb);
         // SGL Bit Buckets (adversarial layouts) discard their bytes: those read as zero.
