@@ -127,10 +127,7 @@ export class InvalidPlacement implements PlacementPolicy {
 
   /** Queues are placed correctly: only data pointers and command fields are broken. */
   placeQueue(request: QueueRequest): PlacedQueue {
-    const count = Math.ceil(request.bytes / request.pageSize);
-    const addr = this.pages.alloc(count);
-    this.memory.zero(addr, count * request.pageSize);
-    return { range: { addr, size: request.bytes }, tags: [], release: () => this.pages.free(addr, count) };
+    return this.pages.placeZeroed(request.bytes, []);
   }
 
   /** The kinds that can break this request without a second error applying. */

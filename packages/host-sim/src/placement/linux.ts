@@ -125,14 +125,7 @@ export class LinuxPlacement implements PlacementPolicy {
 
   /** `dma_alloc_coherent()`: whole pages, contiguous, page aligned. */
   placeQueue(request: QueueRequest): PlacedQueue {
-    const count = Math.ceil(request.bytes / LINUX_CTRL_PAGE_SIZE);
-    const addr = this.pages.alloc(count);
-    this.memory.zero(addr, count * LINUX_CTRL_PAGE_SIZE);
-    return {
-      range: { addr, size: request.bytes },
-      tags: ['dma-coherent'],
-      release: () => this.pages.free(addr, count),
-    };
+    return this.pages.placeZeroed(request.bytes, ['dma-coherent']);
   }
 
   layout(request: DataRequest): CommandLayout {

@@ -7,6 +7,7 @@ import { PlacementError } from '../errors.js';
 import type { HostMemory } from '../memory/host-memory.js';
 import type { HostRange } from '../memory/host-range.js';
 import type { Random } from '../random.js';
+import type { PlacedQueue } from './layout.js';
 
 /** 2^53: an arena below it computes page addresses in numbers (one bigint per page handed out). */
 const SAFE_LIMIT_N = 1n << 53n;
@@ -104,6 +105,17 @@ export class PageAllocator {
    * on free does: the storage goes back to the host memory's spare pages, so a long run keeps only
    * the pages in use resident, and the next user of a page starts from zeroes.
    */
+  /**
+   * Whole pages for `bytes`, contiguous, page aligned and zeroed, as `dma_alloc_coherent()`
+   * or `spdk_zmalloc()` give a queue; `release` returns them.
+   */
+  placeZeroed(bytes: number, tags: readonly string[]): PlacedQueue {
+    const count = Math.ceil(bytes / this.pageSize);
+    const addr = this.alloc(count);
+    this.memory.zero(addr, count * this.pageSize);
+    return { range: { addr, size: bytes }, tags, release: () => this.free(addr, count) };
+  }
+
   free(addr: bigint, count = 1): void {
     const offset = Number.isNaN(this.baseN) ? Number(addr - this.arena.addr) : Number(addr) - this.baseN;
     const first = Math.trunc(offset / this.pageSize);

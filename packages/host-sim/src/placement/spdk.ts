@@ -90,14 +90,7 @@ export class SpdkPlacement implements PlacementPolicy {
 
   /** `spdk_zmalloc(size, page_size)`: contiguous, page aligned. */
   placeQueue(request: QueueRequest): PlacedQueue {
-    const count = Math.ceil(request.bytes / SPDK_PAGE_SIZE);
-    const addr = this.small.alloc(count);
-    this.memory.zero(addr, count * SPDK_PAGE_SIZE);
-    return {
-      range: { addr, size: request.bytes },
-      tags: ['spdk-zmalloc'],
-      release: () => this.small.free(addr, count),
-    };
+    return this.small.placeZeroed(request.bytes, ['spdk-zmalloc']);
   }
 
   layout(request: DataRequest): CommandLayout {
