@@ -102,6 +102,20 @@ describe('driver commands', () => {
     expect(tb.memory.isolationViolationCount).toBe(0);
   });
 
+  it('a read with discardData completes and moves the bytes to host memory, but copies nothing out', () => {
+    const tb = testbed();
+    const driver = driverOn(tb);
+    const data = pattern(512 * 8, 3);
+    driver.write(1, 40n, data);
+    const toHostBefore = tb.epc.counters.bytesToHost;
+    const discarded = driver.read(1, 40n, 8, { discardData: true });
+    expect(discarded.completion.status).toBe(0);
+    expect(discarded.data).toBeUndefined();
+    // The data and the one CQE reached host memory all the same.
+    expect(tb.epc.counters.bytesToHost - toHostBefore).toBe(data.length + CQE_SIZE);
+    expect(driver.read(1, 40n, 8).data).toEqual(data);
+  });
+
   it('Compare, Write Zeroes, Flush and Dataset Management', () => {
     const tb = testbed();
     const driver = driverOn(tb);

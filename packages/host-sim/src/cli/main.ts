@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-import type { CommandContext } from './command.js';
 /**
  * The `epfsim` command: a subcommand dispatcher over node:util parseArgs. User mistakes
  * (flags, profile files, case files) print one line and exit 2; never a stack trace.
  */
+import { BENCH_HELP, benchCommand } from './bench-command.js';
+import type { CommandContext } from './command.js';
 import { isUserConfigError } from './config-errors.js';
 import { FUZZ_HELP, fuzzCommand } from './fuzz-command.js';
 import { PROFILES_HELP, profilesCommand } from './profiles-command.js';
@@ -18,6 +19,7 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  bench: { summary: "benchmark figures against the machine's raw copy rate", help: BENCH_HELP, run: benchCommand },
   fuzz: { summary: 'fuzz host addresses; shrink a failure into a case file', help: FUZZ_HELP, run: fuzzCommand },
   profiles: { summary: 'list or describe controller profiles', help: PROFILES_HELP, run: profilesCommand },
   replay: { summary: 'replay a case file and check its expectations', help: REPLAY_HELP, run: replayCommand },

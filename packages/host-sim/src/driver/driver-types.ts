@@ -26,6 +26,8 @@ export interface CommandSpec {
   /** Prebuilt layout (its grants are made by the driver, its release done at completion). */
   readonly layout?: CommandLayout;
   readonly timeoutMs?: number;
+  /** Leave controller-to-host bytes in the host buffer: the caller does not look at them (fio with verify off). */
+  readonly discardData?: boolean;
 }
 
 /** Where an I/O goes and how its buffer is placed. */
@@ -34,6 +36,8 @@ export interface IoOptions {
   readonly qid?: number;
   readonly placement?: PlacementPolicy;
   readonly timeoutMs?: number;
+  /** The read's bytes are not wanted: the result has no `data` and the driver copies nothing out. */
+  readonly discardData?: boolean;
 }
 
 /** The result of a data command. */

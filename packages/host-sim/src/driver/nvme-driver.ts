@@ -552,7 +552,8 @@ export class NvmeDriver {
       mdtsBytes: this.controller?.mdtsBytes ?? 0,
     };
     const spec = lbaCommand(opcode, context, payload, io.placement);
-    return this.submit(this.ioQueue(io), io.timeoutMs === undefined ? spec : { ...spec, timeoutMs: io.timeoutMs });
+    if (io.timeoutMs === undefined && io.discardData === undefined) return this.submit(this.ioQueue(io), spec);
+    return this.submit(this.ioQueue(io), { ...spec, ...timeout(io), ...(io.discardData ? { discardData: true } : {}) });
   }
 
   /** Waits for a command and returns its completion and, for controller-to-host data, its bytes. */
@@ -612,7 +613,11 @@ export class NvmeDriver {
       bytes.set(layout.dptr, SQE.DPTR.off);
       if (layout.patch !== undefined) this.applyPatch(layout);
     }
-    const gather = layout !== undefined && layout.length > 0 && dir === DataDirection.CONTROLLER_TO_HOST;
+    const gather =
+      layout !== undefined &&
+      layout.length > 0 &&
+      dir === DataDirection.CONTROLLER_TO_HOST &&
+      spec.discardData !== true;
     return this.submitBytes(qid, bytes, layout?.grants ?? [], layout, gather, spec.timeoutMs, spec.opcode);
   }
 

@@ -37,9 +37,9 @@ interface Entry {
   readonly lastBucket: number;
 }
 
-/** Buckets of the coverage index are 1 MiB of address space. */
-const BUCKET_BYTES = 2 ** 20;
-const BUCKET_SHIFT = 20n;
+/** Buckets of the coverage index are 64 KiB of address space (a few queue rings or buffers each). */
+const BUCKET_BYTES = 2 ** 16;
+const BUCKET_SHIFT = 16n;
 /** A grant over more buckets than this is kept in one list of wide grants instead. */
 const MAX_BUCKETS_PER_GRANT = 8;
 /** An access over more buckets than this is checked against every live grant. */
@@ -53,7 +53,7 @@ const KEEP_EMPTY_BUCKETS = 4096;
 
 /**
  * The live grants of one direction. A check first looks at the grant the previous check needed
- * (a queue's ring), then in the 1 MiB bucket of the access's first byte, where the grant that
+ * (a queue's ring), then in the 64 KiB bucket of the access's first byte, where the grant that
  * holds the whole access is in the common case; only an access no single grant holds merges every
  * grant that overlaps it. Adding and revoking touch only the grant's own buckets.
  */
@@ -160,7 +160,7 @@ function holds(e: Entry, addr: bigint, size: number, addrN: number, endN: number
   return e.addr <= addr && e.end >= addr + BigInt(size);
 }
 
-/** The bucket holding byte `addr` (exact: below 2^44). */
+/** The bucket holding byte `addr` (a bucket number below 2^48: exact as a number). */
 function bucketOf(addr: bigint): number {
   return addr < SAFE_LIMIT_N ? Math.floor(Number(addr) / BUCKET_BYTES) : Number(addr >> BUCKET_SHIFT);
 }
