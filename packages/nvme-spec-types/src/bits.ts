@@ -26,7 +26,8 @@ export const U64_MASK = (1n << U64_BITS) - 1n;
 
 /** Mask of the low `len` bits (len 0..32), as an unsigned 32-bit number. */
 function lowMask(len: number): number {
-  return len >= U32_BITS ? U32_MASK : 2 ** len - 1;
+  // Integer shifts, not 2 ** len: this sits under every register and SQE field read.
+  return len >= U32_BITS ? U32_MASK : ((1 << len) >>> 0) - 1;
 }
 
 /** Reads field `f` of the 32-bit `value`. */

@@ -6,6 +6,7 @@ import { type MachineInfo, machineInfo } from './machine.js';
 import { measureMapEfficiency } from './map-efficiency.js';
 import { collectGarbage } from './measure.js';
 import { measureMemoryInChild } from './memory-run.js';
+import { measureNbdInChild, nbdFigure } from './nbd-bench.js';
 import { measureRawCopy } from './raw-copy.js';
 
 export interface BenchOptions {
@@ -288,6 +289,10 @@ export function runBench(options: BenchOptions): BenchReport {
         (options.quick ? '; quick run: 100,000 commands instead of 1,000,000' : ''),
     }),
   );
+
+  // 9: fio through `epfsim serve` against nbdkit memory (child process; skipped without fio or nbdkit).
+  say('fio 4 KiB random reads through epfsim serve and nbdkit memory (child process)');
+  figures.push(nbdFigure(measureNbdInChild(options.quick)));
   return { machine: machineInfo(), quick: options.quick, figures };
 }
 

@@ -10,6 +10,7 @@ import { FUZZ_HELP, fuzzCommand } from './fuzz-command.js';
 import { PROFILES_HELP, profilesCommand } from './profiles-command.js';
 import { REPLAY_HELP, replayCommand } from './replay-command.js';
 import { RUN_HELP, runCommand } from './run-command.js';
+import { SERVE_HELP, serveCommand } from './serve-command.js';
 import { USAGE_EXIT_CODE, UsageError } from './usage-error.js';
 
 interface Command {
@@ -24,6 +25,11 @@ const COMMANDS: Record<string, Command> = {
   profiles: { summary: 'list or describe controller profiles', help: PROFILES_HELP, run: profilesCommand },
   replay: { summary: 'replay a case file and check its expectations', help: REPLAY_HELP, run: replayCommand },
   run: { summary: 'run a verified NVMe workload (fio terms) or replay a trace', help: RUN_HELP, run: runCommand },
+  serve: {
+    summary: 'serve the simulated namespace over NBD to fio, nbdcopy, qemu-img',
+    help: SERVE_HELP,
+    run: serveCommand,
+  },
 };
 
 function usage(): string {
