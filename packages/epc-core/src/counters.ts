@@ -2,6 +2,8 @@
 export interface EpcCounters {
   memMapCalls: number;
   memMapFailures: number;
+  /** `pci_epc_map_addr()` calls (the pre-6.13 layer the legacy and epf-align strategies use). */
+  mapAddrCalls: number;
   partialMaps: number;
   atuPrograms: number;
   slotsInUse: number;
@@ -19,6 +21,7 @@ export function newCounters(): EpcCounters {
   return {
     memMapCalls: 0,
     memMapFailures: 0,
+    mapAddrCalls: 0,
     partialMaps: 0,
     atuPrograms: 0,
     slotsInUse: 0,

@@ -10,6 +10,7 @@ import type { BusFault, HostBus } from './host-bus.js';
 import { InboundBar } from './inbound-bar.js';
 import { PciConfig } from './pci-config.js';
 import type { EpcProfile } from './profile.js';
+import type { TransferObserver } from './strategies/transfer-strategy.js';
 import { OutboundAllocator } from './window-allocator.js';
 
 export interface EpcOptions {
@@ -42,6 +43,11 @@ export class Epc implements EndpointLink {
   readonly bus: HostBus;
   readonly counters: EpcCounters = newCounters();
   readonly checker: ContractChecker;
+  /**
+   * Told of every transfer a strategy makes on this EPC, failed or not (epfsim compare uses it to
+   * find where failing host addresses sat). Null by default: unobserved transfers pay one check.
+   */
+  transferObserver: TransferObserver | null = null;
   readonly config = new PciConfig();
   private readonly allocator: OutboundAllocator;
   private readonly atu: Atu;
@@ -180,6 +186,7 @@ export class Epc implements EndpointLink {
 
   /** `pci_epc_map_addr()`: program a translation for window memory the caller allocated. */
   mapAddr(physAddr: number, pciAddr: bigint, size: number): AtuSlot | EpcError {
+    this.counters.mapAddrCalls++;
     if (!rangeFits(pciAddr, size)) return new EpcError('ERANGE', `range ${hex(pciAddr)}+${hex(size)} wraps past 2^64`);
     return this.program(physAddr, pciAddr, size);
   }

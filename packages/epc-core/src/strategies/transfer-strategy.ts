@@ -17,3 +17,14 @@ export interface TransferStrategy {
 
 export const STRATEGY_NAMES = ['legacy', 'epf-align', 'mem-map', 'multi-window', 'dma'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
+
+/**
+ * Watches transfers (set on {@link Epc.transferObserver}): called after each one with the host
+ * range it was asked to move and its result (null: every byte moved).
+ */
+export type TransferObserver = (
+  pciAddr: bigint,
+  size: number,
+  direction: TransferDirection,
+  error: EpcError | null,
+) => void;

@@ -5,6 +5,7 @@
  */
 import { BENCH_HELP, benchCommand } from './bench-command.js';
 import type { CommandContext } from './command.js';
+import { COMPARE_HELP, compareCommand } from './compare-command.js';
 import { isUserConfigError } from './config-errors.js';
 import { FUZZ_HELP, fuzzCommand } from './fuzz-command.js';
 import { PROFILES_HELP, profilesCommand } from './profiles-command.js';
@@ -21,6 +22,11 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   bench: { summary: "benchmark figures against the machine's raw copy rate", help: BENCH_HELP, run: benchCommand },
+  compare: {
+    summary: 'every strategy on every profile: failures, map costs, report.html',
+    help: COMPARE_HELP,
+    run: compareCommand,
+  },
   fuzz: { summary: 'fuzz host addresses; shrink a failure into a case file', help: FUZZ_HELP, run: fuzzCommand },
   profiles: { summary: 'list or describe controller profiles', help: PROFILES_HELP, run: profilesCommand },
   replay: { summary: 'replay a case file and check its expectations', help: REPLAY_HELP, run: replayCommand },

@@ -1,0 +1,125 @@
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PROFILE_NAMES, STRATEGY_NAMES } from '@epfsim/epc-core';
+import {
+  COMPARE_PLACEMENTS,
+  COMPARE_WORKLOADS,
+  compareMatrix,
+  DEFAULT_IOS,
+  QUICK_IOS,
+  QUICK_PROFILES,
+} from '../compare/compare-matrix.js';
+import type { CompareReport } from '../compare/compare-report.js';
+import { type CompareProgress, runCompare } from '../compare/compare-runner.js';
+import { formatCompareReport } from '../compare/format-table.js';
+import { renderReportHtml } from '../compare/report-html.js';
+import type { CommandContext } from './command.js';
+import { resolveTestbedFlags, TESTBED_DEFAULTS } from './common-options.js';
+import { parseChoice, parseInteger } from './options.js';
+import { createProgress } from './progress.js';
+import { resolveProfile } from './resolve-profile.js';
+import { EXIT_OK, UsageError } from './usage-error.js';
+
+/** The most I/Os per cell --ios accepts (a cell of 128 KiB I/Os then moves 128 GiB). */
+const MAX_IOS = 1_000_000;
+const ALL = 'all';
+const PERCENT = 100;
+const MS_PER_S = 1000;
+export const REPORT_JSON = 'report.json';
+export const REPORT_HTML = 'report.html';
+
+export const COMPARE_HELP = `usage: epfsim compare [options] [--json]
+
+Runs the same seeded workloads (${COMPARE_WORKLOADS.map((w) => w.name).join(', ')}) under the
+${COMPARE_PLACEMENTS.join(' and ')} placements on every controller profile with every transfer
+strategy, and prints a table per profile: commands failed (and with which status), map calls
+and ATU programs per command, partial maps, slot high-water mark, bytes per map and the
+simulator's own throughput. It also writes ${REPORT_JSON} and a self-contained ${REPORT_HTML}
+(inline SVG: failure rates, map calls per command, where failing host addresses sat).
+Failed commands are results, not errors: exit 0 when the comparison ran, 2 for a bad option.
+
+options:
+  --quick              a reduced matrix (profiles ${QUICK_PROFILES.join(', ')}; ${QUICK_IOS} I/Os per cell)
+  --profile NAME|FILE  a profile to compare (repeatable; 'all' or default: ${PROFILE_NAMES.join(', ')})
+  --strategy NAME      a strategy to compare (repeatable; 'all' or default: ${STRATEGY_NAMES.join(', ')})
+  --ios N              I/Os per cell (default ${DEFAULT_IOS}, ${QUICK_IOS} with --quick)
+  --seed N             seed of the placements, offsets and data (default ${TESTBED_DEFAULTS.seed})
+  --out DIR            where ${REPORT_JSON} and ${REPORT_HTML} go (default: the current directory)
+  --json               the report (the same as ${REPORT_JSON}) on stdout instead of the tables
+
+The same seed gives the same counts; only the throughput columns vary from run to run.`;
+
+/** Names with `all` expanded, duplicates dropped, order kept. */
+function expandAll(given: readonly string[], all: readonly string[]): string[] {
+  return [...new Set(given.flatMap((n) => (n === ALL ? all : [n])))];
+}
+
+function progressLine(p: CompareProgress): string {
+  const c = p.cell;
+  const share = Math.floor((p.cellsDone / p.cells) * PERCENT);
+  return `compare: ${p.cellsDone}/${p.cells} cells (${share}%), ${(p.elapsedMs / MS_PER_S).toFixed(1)} s [${c.profile.name} ${c.strategy} ${c.placement} ${c.workload.name}: ${p.ios} I/Os]`;
+}
+
+function writeReports(out: string, report: CompareReport): string[] {
+  const files: [string, string][] = [
+    [join(out, REPORT_JSON), `${JSON.stringify(report, null, 2)}\n`],
+    [join(out, REPORT_HTML), renderReportHtml(report)],
+  ];
+  for (const [path, text] of files) {
+    try {
+      mkdirSync(out, { recursive: true });
+      writeFileSync(path, text);
+    } catch (error) {
+      throw new UsageError(`--out: cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+  }
+  return files.map(([path]) => path);
+}
+
+/** `epfsim compare`: every strategy on every profile, as tables, report.json and report.html. */
+export async function compareCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      quick: { type: 'boolean' },
+      profile: { type: 'string', multiple: true },
+      strategy: { type: 'string', multiple: true },
+      ios: { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+    },
+    allowPositionals: false,
+    strict: true,
+  });
+  const quick = values.quick ?? false;
+  const profiles =
+    values.profile === undefined ? undefined : expandAll(values.profile, PROFILE_NAMES).map(resolveProfile);
+  const strategies =
+    values.strategy === undefined
+      ? undefined
+      : expandAll(values.strategy, STRATEGY_NAMES).map((s) => parseChoice(s, '--strategy', STRATEGY_NAMES));
+  const ios = values.ios === undefined ? undefined : parseInteger(values.ios, '--ios', 1, MAX_IOS);
+  const { seed } = resolveTestbedFlags({ seed: values.seed });
+  const out = values.out ?? process.cwd();
+  if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--out: ${out} is not a directory`);
+
+  const matrix = compareMatrix({
+    quick,
+    seed,
+    ...(profiles === undefined ? {} : { profiles }),
+    ...(strategies === undefined ? {} : { strategies }),
+    ...(ios === undefined ? {} : { ios }),
+  });
+  const progress = createProgress({ stream: ctx.stderr, enabled: !ctx.json });
+  const report = await runCompare(matrix, { onProgress: (p) => progress.update(() => progressLine(p)) });
+  progress.done();
+  const written = writeReports(out, report);
+  if (ctx.json) {
+    ctx.out(JSON.stringify(report, null, 2));
+  } else {
+    for (const line of formatCompareReport(report)) ctx.out(line);
+    ctx.out(`reports: ${written.join(', ')}`);
+  }
+  return EXIT_OK;
+}
