@@ -13,7 +13,15 @@
  * else MSI, else INTx), so the function's interrupt mappings are exercised, but completions are
  * found by polling the CQ ring.
  */
-import { EpcConfigError, type EpcProfile, findProfile, hex, PROFILE_NAMES, parseProfile } from '@epfsim/epc-core';
+import {
+  type BusFault,
+  EpcConfigError,
+  type EpcProfile,
+  findProfile,
+  hex,
+  PROFILE_NAMES,
+  parseProfile,
+} from '@epfsim/epc-core';
 import { isNvmeConfigError, type NvmeFunctionConfigInput, statusKey } from '@epfsim/nvme-epf';
 import {
   AdminOpcode,
@@ -61,8 +69,10 @@ import { UsageError } from '../cli/usage-error.js';
 import { HostCompletionQueue, HostSubmissionQueue, MAX_QUEUE_DEPTH } from '../driver/host-queues.js';
 import type { ProtocolViolation } from '../driver/protocol-violation.js';
 import type { GrantId } from '../memory/grant-table.js';
-import { formatRange, type HostRange, rangesOverlap } from '../memory/host-range.js';
+import type { HostMemory } from '../memory/host-memory.js';
+import { formatRange, type HostRange, rangeEnd, rangesOverlap } from '../memory/host-range.js';
 import { createTestbed, type Testbed } from '../target/epfsim-target.js';
+import type { NvmeTarget } from '../target/target.js';
 import type { CaseCommand, CaseFile, CaseQueue, CaseRange } from './case-file.js';
 
 /** Simulated time a command (or a bring-up step) may take before the replay gives up on it. */
@@ -75,6 +85,52 @@ const CTRL_MPS = 0;
 export interface ReplayOptions {
   /** Simulated milliseconds a command may take; default {@link CASE_COMMAND_TIMEOUT_MS}. */
   readonly timeoutMs?: number;
+  /**
+   * Keep what each command left in the host memory it may write (its write grants inside the
+   * case's memory), for comparing two targets ({@link CommandReport.written}). Default false.
+   */
+  readonly captureWrites?: boolean;
+}
+
+/** Host memory a replay places the case in; it must tell whether a range is all RAM. */
+export interface ReplayMemory extends HostMemory {
+  isRam(addr: bigint, size: number): boolean;
+}
+
+/**
+ * What a replay drives: a target and its host memory, and the checks only an in-process host can
+ * make. A target without them (QEMU: no IOMMU, no view of refused accesses, no EPC) leaves them
+ * out and those checks are not applicable.
+ */
+export interface ReplayBed {
+  readonly target: NvmeTarget;
+  readonly memory: ReplayMemory;
+  /** Device accesses refused so far: how many, and the log of the first ones. */
+  readonly faults?: { readonly count: () => number; readonly log: () => readonly BusFault[] };
+  /** Interrupt messages that did not match an enabled vector. */
+  readonly malformedInterrupts?: () => readonly { addr: bigint; size: number; data: number }[];
+  /** The endpoint controller's map contract. */
+  readonly epc?: {
+    /** Maps live beyond the function's persistent ones. */
+    leaks(): number;
+    violations(): readonly { kind: string; message: string }[];
+    liveMaps(): number;
+  };
+}
+
+/** A replay bed over the in-process testbed: every check applies. */
+export function testbedReplayBed(tb: Testbed): ReplayBed {
+  return {
+    target: tb.target,
+    memory: tb.memory,
+    faults: { count: () => tb.memory.space.faultCount, log: () => tb.memory.busFaults },
+    malformedInterrupts: () => tb.doorbell.malformed,
+    epc: {
+      leaks: () => tb.leaks(),
+      violations: () => tb.epc.checker.violations,
+      liveMaps: () => tb.epc.liveMaps.length,
+    },
+  };
 }
 
 /** How one command of the case went. */
@@ -89,6 +145,8 @@ export interface CommandReport {
   readonly status: NvmeStatus | undefined;
   /** Expectations that failed and wrong device behaviour seen while it ran; empty when it passed. */
   readonly failures: readonly string[];
+  /** With {@link ReplayOptions.captureWrites}: the bytes of its write grants after it completed, concatenated. */
+  readonly written?: Uint8Array;
 }
 
 /** The outcome of a replay. */
@@ -139,10 +197,18 @@ export function opcodeText(qid: number, opcode: number): string {
 export function replayCase(c: CaseFile, options: ReplayOptions = {}): CaseReport {
   const testbed = openCaseTestbed(c);
   try {
-    return new CaseReplay(c, testbed, options.timeoutMs ?? CASE_COMMAND_TIMEOUT_MS).run();
+    return replayCaseOn(c, testbedReplayBed(testbed), options);
   } finally {
     testbed.close();
   }
+}
+
+/**
+ * Replays `c` on a bed the caller owns (and closes): its memory must have no placement where the
+ * case puts memory or rings. The case's profile and controller are the caller's business here.
+ */
+export function replayCaseOn(c: CaseFile, bed: ReplayBed, options: ReplayOptions = {}): CaseReport {
+  return new CaseReplay(c, bed, options.timeoutMs ?? CASE_COMMAND_TIMEOUT_MS, options.captureWrites ?? false).run();
 }
 
 function openCaseTestbed(c: CaseFile): Testbed {
@@ -183,8 +249,9 @@ interface InFlight {
 /** One replay: the host side of the case over one testbed. */
 class CaseReplay {
   private readonly c: CaseFile;
-  private readonly tb: Testbed;
+  private readonly tb: ReplayBed;
   private readonly timeoutMs: number;
+  private readonly captureWrites: boolean;
   private readonly sqs = new Map<number, HostSubmissionQueue>();
   private readonly cqs: HostCompletionQueue[] = [];
   private readonly violations: ProtocolViolation[] = [];
@@ -197,10 +264,11 @@ class CaseReplay {
   /** Bus faults already accounted for (by a command's check or as a case-level failure). */
   private faultsSeen = 0;
 
-  constructor(c: CaseFile, tb: Testbed, timeoutMs: number) {
+  constructor(c: CaseFile, tb: ReplayBed, timeoutMs: number, captureWrites: boolean) {
     this.c = c;
     this.tb = tb;
     this.timeoutMs = timeoutMs;
+    this.captureWrites = captureWrites;
   }
 
   run(): CaseReport {
@@ -375,7 +443,15 @@ class CaseReplay {
         ? this.check(cmd, pending.status as NvmeStatus)
         : [`no completion within ${this.timeoutMs} ms${this.fatal() ? ' (controller fatal status, CSTS.CFS)' : ''}`];
       failures.push(...this.faultsSince('this command', cmd.expect?.faults));
-      reports.push({ index, qid: cmd.qid, opcode: cmd.opcode, cid: pending.cid, status: pending.status, failures });
+      reports.push({
+        index,
+        qid: cmd.qid,
+        opcode: cmd.opcode,
+        cid: pending.cid,
+        status: pending.status,
+        failures,
+        ...(this.captureWrites ? { written: this.written(cmd) } : {}),
+      });
       // A command that never completed leaves its queue in an unknown state: stop here.
       if (!completed) return;
     }
@@ -402,11 +478,26 @@ class CaseReplay {
     return failures;
   }
 
+  /** The bytes of `cmd`'s write grants that lie in the case's memory (a grant over a hole has none). */
+  private written(cmd: CaseCommand): Uint8Array {
+    const ranges = (cmd.grants ?? []).filter(
+      (g) => g.direction === 'write' && this.c.memory.some((m) => m.addr <= g.addr && rangeEnd(m) >= rangeEnd(g)),
+    );
+    const out = new Uint8Array(ranges.reduce((n, r) => n + r.size, 0));
+    let off = 0;
+    for (const r of ranges) {
+      this.tb.memory.read(r.addr, out.subarray(off, off + r.size));
+      off += r.size;
+    }
+    return out;
+  }
+
   /** Device accesses refused since the last look, outside `allowed`, as failures. */
   private faultsSince(when: string, allowed: readonly CaseRange[] = []): string[] {
-    const memory = this.tb.memory;
-    const total = memory.space.faultCount;
-    const log = memory.busFaults;
+    const faults = this.tb.faults;
+    if (faults === undefined) return [];
+    const total = faults.count();
+    const log = faults.log();
     const failures: string[] = [];
     for (let i = this.faultsSeen; i < total; i++) {
       const f = log[i];
@@ -515,23 +606,26 @@ class CaseReplay {
     const tb = this.tb;
     failures.push(...this.faultsSince('the case'));
     for (const v of this.violations) failures.push(`protocol violation (${v.kind}) on CQ ${v.qid}: ${v.detail}`);
-    for (const m of tb.doorbell.malformed) {
+    for (const m of tb.malformedInterrupts?.() ?? []) {
       failures.push(`malformed interrupt message at ${hex(m.addr)} (${m.size} bytes, data ${hex(m.data)})`);
     }
     let leaks = 0;
-    try {
-      leaks = tb.leaks();
-      if (leaks > 0) failures.push(`${leaks} outbound mapping(s) leaked (live after every command completed)`);
-      for (const v of tb.epc.checker.violations) {
-        if (v.kind !== 'leak') failures.push(`EPC contract violation (${v.kind}): ${v.message}`);
+    const epc = tb.epc;
+    if (epc !== undefined) {
+      try {
+        leaks = epc.leaks();
+        if (leaks > 0) failures.push(`${leaks} outbound mapping(s) leaked (live after every command completed)`);
+        for (const v of epc.violations()) {
+          if (v.kind !== 'leak') failures.push(`EPC contract violation (${v.kind}): ${v.message}`);
+        }
+        // A controller reset must release every mapping, the persistent CQ maps included.
+        tb.target.mmioWrite32(NVME_REG_CC, 0);
+        this.waitFor(() => getBits(tb.target.mmioRead32(NVME_REG_CSTS), CSTS.RDY) === 0, this.readyTimeoutMs);
+        const live = epc.liveMaps();
+        if (live > 0) failures.push(`${live} outbound mapping(s) still live after a controller reset`);
+      } catch (error) {
+        failures.push(`threw ${(error as Error).name} while checking for leaks: ${(error as Error).message}`);
       }
-      // A controller reset must release every mapping, the persistent CQ maps included.
-      tb.target.mmioWrite32(NVME_REG_CC, 0);
-      this.waitFor(() => getBits(tb.target.mmioRead32(NVME_REG_CSTS), CSTS.RDY) === 0, this.readyTimeoutMs);
-      const live = tb.epc.liveMaps.length;
-      if (live > 0) failures.push(`${live} outbound mapping(s) still live after a controller reset`);
-    } catch (error) {
-      failures.push(`threw ${(error as Error).name} while checking for leaks: ${(error as Error).message}`);
     }
     const ok = setup.length === 0 && failures.length === 0 && commands.every((c) => c.failures.length === 0);
     return {
@@ -541,7 +635,7 @@ class CaseReplay {
       failures,
       counts: {
         isolationViolations: tb.memory.isolationViolationCount,
-        busFaults: tb.memory.space.faultCount,
+        busFaults: tb.faults?.count() ?? 0,
         leaks,
         protocolViolations: this.violations.length,
       },

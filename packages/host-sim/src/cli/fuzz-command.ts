@@ -4,10 +4,25 @@ import { parseArgs } from 'node:util';
 import { PROFILE_NAMES, STRATEGY_NAMES } from '@epfsim/epc-core';
 import { serializeCaseFile } from '../case-file/parse-case-file.js';
 import { firstFailure } from '../case-file/replay-case.js';
-import { type CampaignFailure, type CampaignResult, type CaseOutcome, runCampaign } from '../fuzz/campaign.js';
+import { qemuFuzzTarget, qemuOptionsFor } from '../differential/fuzz-target.js';
+import {
+  type CaseVerdict,
+  DIFFERENTIAL_MAX_NAMESPACE_BYTES,
+  GeneratedCaseDifferential,
+} from '../differential/generated-case.js';
+import { QEMU_COMPAT_OPTIONS } from '../differential/known-differences.js';
+import { type Difference, formatDifference } from '../differential/outcome.js';
+import {
+  type CampaignFailure,
+  type CampaignOptions,
+  type CampaignResult,
+  type CaseOutcome,
+  runCampaign,
+} from '../fuzz/campaign.js';
 import type { CampaignPlan, Shard } from '../fuzz/campaign-plan.js';
-import type { FuzzTarget } from '../fuzz/fuzz-case.js';
+import type { CaseRunner, FuzzTarget } from '../fuzz/fuzz-case.js';
 import { PLACEMENT_NAMES } from '../placement/placement-factory.js';
+import { QemuCaseRunner } from '../qemu/qemu-case-runner.js';
 import type { CommandContext } from './command.js';
 import { resolveTestbedFlags, TESTBED_DEFAULTS, TESTBED_FLAGS } from './common-options.js';
 import { parseDuration, parseInteger } from './options.js';
@@ -15,7 +30,12 @@ import { createProgress } from './progress.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from './usage-error.js';
 
 const DEFAULT_CASES = 1000;
+/** A differential case costs a QEMU replay and two namespace reads: ~50 cases/s, a few seconds. */
+const DEFAULT_DIFFERENTIAL_CASES = 200;
+/** Namespaces are compared whole after each differential case: keep them small by default. */
+const DEFAULT_DIFFERENTIAL_NS_SIZE = '8m';
 const MAX_WORKERS = 256;
+const PERCENT = 100;
 
 export const FUZZ_HELP = `usage: epfsim fuzz [options]
 
@@ -43,8 +63,20 @@ campaign:
                                 profile x placement, cases/s, every case's id and seed)
 controller:
   --strategy NAME               ${STRATEGY_NAMES.join(' | ')} (default ${TESTBED_DEFAULTS.strategy})
-  --ns-size SIZE                namespace size (default ${TESTBED_DEFAULTS.nsSize})
+  --ns-size SIZE                namespace size (default ${TESTBED_DEFAULTS.nsSize}; ${DEFAULT_DIFFERENTIAL_NS_SIZE} with --differential)
   --block-size 512|4096         logical block size (default ${TESTBED_DEFAULTS.blockSize})
+  --target epfsim|qemu          where cases run (default epfsim). qemu: one QEMU 7.2 replays every
+                                case (reset and zeroed between cases), placements stay in its guest
+                                RAM, cases expect QEMU's documented behaviour (docs/qemu-differences.md)
+                                and the EPC checks are not applicable; needs --workers 1
+reference:
+  --differential                run each case on epfsim and on QEMU from the same state and compare
+                                status per command, the data each command wrote and the namespace;
+                                a difference no known difference explains fails the case. Prints the
+                                agreement rate (identical / explained / undocumented). Default
+                                ${DEFAULT_DIFFERENTIAL_CASES} cases
+  --compat                      with --differential: epfsim runs with QEMU_COMPAT_OPTIONS instead of
+                                the specification's defaults
 
 exit status: 0 no case failed; 1 a case failed (its shrunk case file is written and its path
 printed); 2 bad flags.`;
@@ -62,36 +94,57 @@ export async function fuzzCommand(ctx: CommandContext, args: readonly string[]):
       workers: { type: 'string' },
       shard: { type: 'string' },
       out: { type: 'string' },
+      differential: { type: 'boolean' },
+      compat: { type: 'boolean' },
     },
     allowPositionals: false,
     strict: true,
   });
+  const differential = values.differential ?? false;
+  if (values.compat === true && !differential) throw new UsageError('--compat needs --differential');
+  if (differential && values.target !== undefined && values.target !== 'qemu')
+    throw new UsageError(`--differential compares epfsim with QEMU: --target ${values.target} does not apply`);
+  const nsSize = values['ns-size'] ?? (differential ? DEFAULT_DIFFERENTIAL_NS_SIZE : undefined);
   const profiles = expandAll(values.profile ?? [TESTBED_DEFAULTS.profile], PROFILE_NAMES);
   const placements = expandAll(values.placement ?? [TESTBED_DEFAULTS.placement], PLACEMENT_NAMES);
   const targets: FuzzTarget[] = [];
   let seed = 0;
+  let onQemu = differential;
   for (const profile of profiles) {
     for (const placement of placements) {
-      const choice = resolveTestbedFlags({ ...values, profile, placement });
+      const choice = resolveTestbedFlags({ ...values, 'ns-size': nsSize, profile, placement });
       seed = choice.seed;
-      targets.push({
+      onQemu ||= choice.target === 'qemu';
+      const target: FuzzTarget = {
         profile: choice.profile,
         placement: choice.placement,
         strategy: choice.strategy,
         blockSize: choice.blockSize,
         blocks: choice.namespaceBytes / choice.blockSize,
-      });
+      };
+      // A differential case's verdict is the comparison: it keeps the layouts QEMU mishandles.
+      targets.push(onQemu ? qemuFuzzTarget(target, differential ? 'spec' : 'qemu-7.2') : target);
     }
+  }
+  const first = targets[0] as FuzzTarget;
+  if (differential && first.blocks * first.blockSize > DIFFERENTIAL_MAX_NAMESPACE_BYTES) {
+    throw new UsageError(
+      `--ns-size: at most ${DIFFERENTIAL_MAX_NAMESPACE_BYTES >> 20}m with --differential (both namespaces are compared whole after every case)`,
+    );
   }
   const timeMs = values.time === undefined ? undefined : parseDuration(values.time, '--time');
   if (timeMs !== undefined && !(timeMs > 0)) throw new UsageError(`--time: '${values.time}' must be longer than 0`);
   const cases =
     values.cases === undefined
       ? timeMs === undefined
-        ? DEFAULT_CASES
+        ? differential
+          ? DEFAULT_DIFFERENTIAL_CASES
+          : DEFAULT_CASES
         : undefined
       : parseInteger(values.cases, '--cases', 1, Number.MAX_SAFE_INTEGER);
   const workers = values.workers === undefined ? 1 : parseInteger(values.workers, '--workers', 1, MAX_WORKERS);
+  if (onQemu && workers > 1)
+    throw new UsageError('--workers: one QEMU serves the whole campaign; run several with --shard K/N instead');
   const shard = values.shard === undefined ? { index: 0, count: 1 } : parseShard(values.shard);
   const out = values.out ?? process.cwd();
   if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--out: ${out} is not a directory`);
@@ -106,12 +159,18 @@ export async function fuzzCommand(ctx: CommandContext, args: readonly string[]):
   let run = 0;
   let failed = 0;
   const total = cases === undefined ? undefined : sliceSize(cases, shard);
-  const result = await runCampaign(plan, {
+  const reference = onQemu
+    ? await openReference(first, differential, values.compat === true)
+    : { runCase: undefined, verdict: () => undefined, close: () => {} };
+  const tally: Tally = { identical: 0, explained: 0, undocumented: 0, known: new Map(), undocumentedList: [] };
+  const options: CampaignOptions = {
     workers,
     ...(timeMs === undefined ? {} : { timeMs }),
+    ...(reference.runCase === undefined ? {} : { runCase: reference.runCase }),
     onCase: (o) => {
       run++;
       if (!o.ok && !o.skipped) failed++;
+      if (differential && !o.skipped) count(tally, o, reference.verdict());
       progress.update(() => {
         const s = (performance.now() - started) / 1000;
         const budget = total === undefined ? '' : `/${total}`;
@@ -122,12 +181,102 @@ export async function fuzzCommand(ctx: CommandContext, args: readonly string[]):
     onShrink: (o) => {
       progress.update(() => `fuzz: shrinking case ${o.id} (${label(o)})`);
     },
-  });
+  };
+  let result: CampaignResult;
+  try {
+    result = await runCampaign(plan, options);
+  } finally {
+    reference.close();
+  }
   progress.done();
   const written = result.failures.map((f) => writeCase(f, plan, out, values));
-  if (ctx.json) ctx.out(JSON.stringify(resultJson(result, plan, written), null, 2));
-  else report(ctx, result, plan, written);
+  const compat = values.compat === true;
+  if (ctx.json) {
+    const json = resultJson(result, plan, written);
+    ctx.out(JSON.stringify(differential ? { ...json, differential: tallyJson(tally, compat) } : json, null, 2));
+  } else {
+    report(ctx, result, plan, written);
+    if (onQemu && !differential)
+      ctx.out('  target qemu: the EPC checks (isolation, bus faults, leaks) are not applicable');
+    if (differential) for (const line of tallyLines(tally, compat)) ctx.out(line);
+  }
   return result.failed === 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+/** How differential cases compared, over the campaign's main pass (shrinking runs not counted). */
+interface Tally {
+  identical: number;
+  explained: number;
+  undocumented: number;
+  /** Known difference id → differences seen. */
+  readonly known: Map<string, number>;
+  readonly undocumentedList: { readonly id: number; readonly seed: number; readonly difference: Difference }[];
+}
+
+/** What a campaign on QEMU runs its cases with. */
+interface Reference {
+  readonly runCase: CaseRunner | undefined;
+  /** The verdict and differences of the last differential case (undefined: not differential, or skipped). */
+  verdict(): { verdict: CaseVerdict; differences: readonly Difference[] } | undefined;
+  close(): void;
+}
+
+/** Starts the one QEMU of the campaign (every target shares its namespace configuration). */
+async function openReference(target: FuzzTarget, differential: boolean, compat: boolean): Promise<Reference> {
+  const qemu = qemuOptionsFor(target);
+  if (!differential) {
+    const runner = await QemuCaseRunner.start(qemu);
+    return { runCase: (c) => runner.run(c), verdict: () => undefined, close: () => runner.close() };
+  }
+  const diff = await GeneratedCaseDifferential.start({ qemu, epfsimOptions: compat ? QEMU_COMPAT_OPTIONS : {} });
+  return {
+    runCase: diff.runCase,
+    verdict: () => {
+      const last = diff.last;
+      diff.last = undefined;
+      return last;
+    },
+    close: () => diff.close(),
+  };
+}
+
+function count(t: Tally, o: CaseOutcome, v: ReturnType<Reference['verdict']>): void {
+  if (v === undefined) return;
+  t[v.verdict]++;
+  for (const d of v.differences) {
+    if (d.known !== undefined) t.known.set(d.known, (t.known.get(d.known) ?? 0) + 1);
+    else t.undocumentedList.push({ id: o.id, seed: o.seed, difference: d });
+  }
+}
+
+function percent(n: number, total: number): string {
+  return total === 0 ? '0.0' : ((n / total) * PERCENT).toFixed(1);
+}
+
+function tallyLines(t: Tally, compat: boolean): string[] {
+  const total = t.identical + t.explained + t.undocumented;
+  const options = compat ? 'QEMU_COMPAT_OPTIONS' : 'specification defaults';
+  return [
+    `differential (epfsim with ${options} vs QEMU 7.2): ${t.identical}/${total} cases identical (${percent(t.identical, total)}%), ` +
+      `${t.explained} explained by known differences, ${t.undocumented} with undocumented differences`,
+    ...[...t.known].map(([id, n]) => `  known ${id}: ${n} difference(s)`),
+    ...t.undocumentedList.map((u) => `  UNDOCUMENTED case ${u.id} (seed ${u.seed}): ${formatDifference(u.difference)}`),
+  ];
+}
+
+function tallyJson(t: Tally, compat: boolean): Record<string, unknown> {
+  return {
+    epfsimOptions: compat ? 'QEMU_COMPAT_OPTIONS' : 'defaults',
+    identical: t.identical,
+    explained: t.explained,
+    undocumented: t.undocumented,
+    known: Object.fromEntries(t.known),
+    undocumentedDifferences: t.undocumentedList.map((u) => ({
+      id: u.id,
+      seed: u.seed,
+      difference: formatDifference(u.difference),
+    })),
+  };
 }
 
 /** Names with `all` expanded, duplicates dropped, order kept. */

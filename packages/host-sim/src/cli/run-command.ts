@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isNvmeDriverError } from '../errors.js';
+import { QtestError } from '../qemu/qtest-client.js';
+import { type OpenTarget, openTarget } from '../target/open-target.js';
 import { parseTrace } from '../trace/parse-trace.js';
 import { isTraceFormatError } from '../trace/trace-format-error.js';
 import { formatRunReport } from '../workload/format-report.js';
@@ -18,14 +20,7 @@ import {
   type WorkloadSpec,
 } from '../workload/workload-spec.js';
 import type { CommandContext } from './command.js';
-import {
-  type OpenTestbed,
-  openTestbed,
-  resolveTestbedFlags,
-  TESTBED_FLAGS,
-  TESTBED_FLAGS_HELP,
-  type TestbedChoice,
-} from './common-options.js';
+import { resolveTestbedFlags, TESTBED_FLAGS, TESTBED_FLAGS_HELP, type TestbedChoice } from './common-options.js';
 import { parseChoice, parseDuration, parseInteger, parseSize } from './options.js';
 import { createProgress } from './progress.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from './usage-error.js';
@@ -35,8 +30,10 @@ export const RUN_HELP = `usage: epfsim run [options] [--json]
 Runs an NVMe workload in fio's terms (or replays a block trace) through the host driver,
 the NVMe endpoint function and the simulated EPC, verifies every byte read, and reports
 I/Os, IOPS, bandwidth and completion latency (wall clock), the EPC's counters, and the
-isolation, protocol and leak checks. Exit 0 when every check passes, 1 when one fails,
-2 for a bad option.
+isolation, protocol and leak checks. With --target qemu the same workload runs on QEMU's
+NVMe controller: data, statuses, protocol and timeouts are checked; the EPC counters and
+the isolation, bus-fault, EPC-contract and leak checks are not applicable (N/A). Exit 0
+when every check passes, 1 when one fails, 2 for a bad option.
 
 workload (fio names):
   --rw MODE              ${RW_MODES.join(' | ')} (default ${WORKLOAD_DEFAULTS.rw})
@@ -214,6 +211,11 @@ function progressLine(p: WorkloadProgress): string {
   return `run: ${p.ios}${of}, ${iops} IOPS, ${p.errors} errors, ${p.mismatchedBlocks} mismatched blocks, ${time}`;
 }
 
+/** QEMU failed to start or answered badly while coming up. */
+function isQtestError(error: unknown): boolean {
+  return error instanceof QtestError;
+}
+
 /** `epfsim run`: a workload or a replay, verified and checked. */
 export async function runCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
   const values = parseRunArgs(args);
@@ -221,16 +223,20 @@ export async function runCommand(ctx: CommandContext, args: readonly string[]): 
   if (choice.placement === INVALID_PLACEMENT)
     throw new UsageError(`--placement ${INVALID_PLACEMENT} breaks rules on purpose: use it with 'epfsim fuzz'`);
   const spec = workloadSpec(values, choice);
-  let bed: OpenTestbed;
+  let bed: OpenTarget;
   try {
-    bed = openTestbed(choice, { ioQueues: spec.queues, ioQueueDepth: spec.iodepth + 1 });
+    bed = await openTarget(choice, { ioQueues: spec.queues, ioQueueDepth: spec.iodepth + 1 });
   } catch (error) {
-    if (!isNvmeDriverError(error)) throw error;
-    ctx.err(`epfsim run: the controller did not come up: ${error.message}`);
+    if (!isNvmeDriverError(error) && !isQtestError(error)) throw error;
+    ctx.err(`epfsim run: the controller did not come up: ${(error as Error).message}`);
     return EXIT_FAILED;
   }
   const progress = createProgress({ stream: ctx.stderr, enabled: !ctx.json });
-  const report = await runOnTestbed(bed, spec, { onProgress: (p) => progress.update(() => progressLine(p)) });
+  const onProgress = (p: WorkloadProgress) => progress.update(() => progressLine(p));
+  // The in-process testbed is closed by the run; an external target (QEMU) by its own close.
+  const run =
+    bed.testbed === undefined ? { driver: bed.driver, close: bed.close } : { driver: bed.driver, testbed: bed.testbed };
+  const report = await runOnTestbed(run, spec, { onProgress });
   progress.done();
   if (ctx.json) ctx.out(JSON.stringify(report, null, 2));
   else for (const line of formatRunReport(report)) ctx.out(line);

@@ -644,6 +644,35 @@ const SGL_CASES: readonly DifferentialCase[] = [
     ],
   })),
   sglRead(
+    'sgl-three-segment-chain',
+    'S-4',
+    'Read 8 LBAs, Segment [DB, → Segment] → [DB, DB, → Last Segment] → [DB]',
+    (s) => ({
+      sgl1: segmentDescriptor(page(s, 20), 2),
+      segments: [
+        { addr: page(s, 20), bytes: segment([dataBlock(page(s, 0), 1024), segmentDescriptor(page(s, 21), 3)]) },
+        {
+          addr: page(s, 21),
+          bytes: segment([dataBlock(page(s, 1), 1024), dataBlock(page(s, 2), 1024), lastSegment(page(s, 22), 1)]),
+        },
+        { addr: page(s, 22), bytes: segment([dataBlock(page(s, 3), 1024)]) },
+      ],
+    }),
+  ),
+  sglRead(
+    'sgl-three-segment-chain-same-slot',
+    'S-4',
+    'Read 8 LBAs, Segment [DB, → Segment] → [DB, → Last Segment] → [DB]: both pointers in slot 1',
+    (s) => ({
+      sgl1: segmentDescriptor(page(s, 20), 2),
+      segments: [
+        { addr: page(s, 20), bytes: segment([dataBlock(page(s, 0), 1024), segmentDescriptor(page(s, 21), 2)]) },
+        { addr: page(s, 21), bytes: segment([dataBlock(page(s, 1), 2048), lastSegment(page(s, 22), 1)]) },
+        { addr: page(s, 22), bytes: segment([dataBlock(page(s, 3), 1024)]) },
+      ],
+    }),
+  ),
+  sglRead(
     'sgl-segment-chain-ends-in-data',
     'S-4',
     'Read 8 LBAs, Segment → [DB, DB]: a Segment chain ending in data',

@@ -5,6 +5,15 @@
  */
 export * from './case.js';
 export { corpusCase, DIFFERENTIAL_CORPUS } from './corpus.js';
+export { qemuFuzzTarget, qemuOptionsFor } from './fuzz-target.js';
+export {
+  type CaseVerdict,
+  compareCaseReports,
+  DIFFERENTIAL_MAX_NAMESPACE_BYTES,
+  GeneratedCaseDifferential,
+  type GeneratedCaseResult,
+  type GeneratedDifferentialOptions,
+} from './generated-case.js';
 export { KNOWN_DIFFERENCES, type KnownDifference, knownDifference, QEMU_COMPAT_OPTIONS } from './known-differences.js';
 export {
   type CommandOutcome,

@@ -198,6 +198,24 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = Object.freeze([
     matches: (o) => isSgl(o) && sgl1Type(o) === SglType.SEGMENT && statusPair(o, [G, SC_SGL_INVALID_LAST], 'ok'),
   },
   {
+    id: 'sgl-segment-chain-slot-reuse',
+    rule: 'S-4',
+    title: 'Segment → Segment → Last Segment, the two pointers in the same slot of their segments',
+    epfsim:
+      'A segment reached through a Segment descriptor may end with a Last Segment descriptor: the chain is walked and the command succeeds.',
+    qemu:
+      '0/0Dh Invalid SGL Segment Descriptor. nvme_map_sgl() keeps its pointer to the current Segment descriptor inside ' +
+      'the buffer it reads the next segment into; when that segment ends with a Last Segment descriptor in the same ' +
+      'slot, QEMU takes it for the current descriptor and rejects the chain as a Last Segment followed by a segment.',
+    option: null,
+    note:
+      'No option: a QEMU 7.2 bug (hw/nvme/ctrl.c), not a reading of the spec. Found by `epfsim fuzz --differential` on ' +
+      'adversarial SGL chains; a three-segment chain with the pointers in different slots agrees (case sgl-three-segment-chain).',
+    cases: ['sgl-three-segment-chain-same-slot'],
+    // Before sgl-bit-bucket, whose matcher also takes "epfsim ok, QEMU 0/0Dh" (its cases start with a Last Segment).
+    matches: (o) => isSgl(o) && sgl1Type(o) === SglType.SEGMENT && statusPair(o, 'ok', [G, SC_SGL_INVALID_LAST]),
+  },
+  {
     id: 'sgl-bit-bucket',
     rule: 'S-8 (S-7)',
     title: 'SGL Bit Bucket descriptor on a Read',

@@ -12,7 +12,14 @@ import type { CaseFile } from '../case-file/case-file.js';
 import { type CaseReport, firstFailure } from '../case-file/replay-case.js';
 import { isPlacementError } from '../errors.js';
 import { type CampaignPlan, caseSeed, type Shard, sliceIds, targetOf } from './campaign-plan.js';
-import { buildFuzzCase, type FuzzCaseParams, type FuzzTarget, fuzzCaseArbitrary, runFuzzCase } from './fuzz-case.js';
+import {
+  buildFuzzCase,
+  type CaseRunner,
+  type FuzzCaseParams,
+  type FuzzTarget,
+  fuzzCaseArbitrary,
+  runFuzzCase,
+} from './fuzz-case.js';
 
 /** Shrinking stops accepting smaller failures after this many case runs. */
 export const DEFAULT_SHRINK_RUNS = 400;
@@ -80,14 +87,23 @@ export interface CampaignOptions {
   readonly onCase?: (outcome: CaseOutcome) => void;
   /** Called before each shrink starts. */
   readonly onShrink?: (outcome: CaseOutcome) => void;
+  /**
+   * How a case runs (default: replayed on a fresh in-process testbed). Another target's runner
+   * (QEMU's) lives in this thread: it needs `workers` = 1.
+   */
+  readonly runCase?: CaseRunner;
 }
 
 /** A case's verdict as a fast-check property; `seen` gets every replay report. */
-function caseProperty(target: FuzzTarget, seen: (params: FuzzCaseParams, report: CaseReport) => boolean) {
+function caseProperty(
+  target: FuzzTarget,
+  seen: (params: FuzzCaseParams, report: CaseReport) => boolean,
+  runCase?: CaseRunner,
+) {
   return fc.property(fuzzCaseArbitrary(target), (params) => {
     let report: CaseReport;
     try {
-      report = runFuzzCase(target, params).report;
+      report = runFuzzCase(target, params, runCase).report;
     } catch (error) {
       // The placement found no room for this layout: not a case at all.
       fc.pre(!isPlacementError(error));
@@ -98,15 +114,19 @@ function caseProperty(target: FuzzTarget, seen: (params: FuzzCaseParams, report:
 }
 
 /** Runs case `id` of `plan` once (no shrinking). Throws when the generator itself breaks. */
-export function runCampaignCase(plan: CampaignPlan, id: number): CaseOutcome {
+export function runCampaignCase(plan: CampaignPlan, id: number, runCase?: CaseRunner): CaseOutcome {
   const t = targetOf(plan, id);
   const seed = caseSeed(plan.seed, id);
   let failure: string | undefined;
   const details = fc.check(
-    caseProperty(plan.targets[t] as FuzzTarget, (_, report) => {
-      failure = firstFailure(report);
-      return report.ok;
-    }),
+    caseProperty(
+      plan.targets[t] as FuzzTarget,
+      (_, report) => {
+        failure = firstFailure(report);
+        return report.ok;
+      },
+      runCase,
+    ),
     { seed, numRuns: 1, endOnFailure: true },
   );
   if (details.failed && details.counterexample === null) return { id, seed, target: t, ok: false, skipped: true };
@@ -120,18 +140,27 @@ export function runCampaignCase(plan: CampaignPlan, id: number): CaseOutcome {
  * Shrinks failing case `id` with fast-check (same seed, so the same first value), spending at
  * most `budget` case runs; returns the smallest failing case found, as a case file.
  */
-export function shrinkCampaignCase(plan: CampaignPlan, id: number, budget = DEFAULT_SHRINK_RUNS): ShrunkCase {
+export function shrinkCampaignCase(
+  plan: CampaignPlan,
+  id: number,
+  budget = DEFAULT_SHRINK_RUNS,
+  runCase?: CaseRunner,
+): ShrunkCase {
   const target = plan.targets[targetOf(plan, id)] as FuzzTarget;
   const seed = caseSeed(plan.seed, id);
   let runs = 0;
   let smallest: { params: FuzzCaseParams; report: CaseReport } | undefined;
   const details = fc.check(
-    caseProperty(target, (params, report) => {
-      // Past the budget every candidate "passes": fast-check then keeps the smallest failure so far.
-      if (runs++ >= budget) return true;
-      if (!report.ok) smallest = { params, report };
-      return report.ok;
-    }),
+    caseProperty(
+      target,
+      (params, report) => {
+        // Past the budget every candidate "passes": fast-check then keeps the smallest failure so far.
+        if (runs++ >= budget) return true;
+        if (!report.ok) smallest = { params, report };
+        return report.ok;
+      },
+      runCase,
+    ),
     { seed, numRuns: 1 },
   );
   if (!details.failed || smallest === undefined) throw new Error(`case ${id} (seed ${seed}) did not fail again`);
@@ -140,7 +169,7 @@ export function shrinkCampaignCase(plan: CampaignPlan, id: number, budget = DEFA
   return {
     params,
     caseFile,
-    report: smallest.params === params ? smallest.report : runFuzzCase(target, params).report,
+    report: smallest.params === params ? smallest.report : runFuzzCase(target, params, runCase).report,
     shrinkRuns: Math.min(runs, budget),
     path: details.counterexamplePath ?? '',
   };
@@ -151,12 +180,13 @@ export async function runCampaign(plan: CampaignPlan, options: CampaignOptions =
   const start = Date.now();
   const deadline = options.timeMs === undefined ? Number.POSITIVE_INFINITY : start + options.timeMs;
   const workers = Math.max(1, options.workers ?? 1);
+  if (options.runCase !== undefined && workers > 1) throw new RangeError('a custom case runner needs workers = 1');
   const outcomes: CaseOutcome[] = [];
   const record = (o: CaseOutcome) => {
     outcomes.push(o);
     options.onCase?.(o);
   };
-  if (workers === 1) runSlice(plan, 0, 1, deadline, record);
+  if (workers === 1) runSlice(plan, 0, 1, deadline, record, options.runCase);
   else await runInWorkers(plan, workers, deadline, record);
   const elapsedMs = Date.now() - start;
   outcomes.sort((a, b) => a.id - b.id);
@@ -165,7 +195,7 @@ export async function runCampaign(plan: CampaignPlan, options: CampaignOptions =
     const first = outcomes.find((o) => o.target === t && !o.ok && !o.skipped);
     if (first === undefined) continue;
     options.onShrink?.(first);
-    failures.push({ outcome: first, shrunk: shrinkCampaignCase(plan, first.id, options.shrinkRuns) });
+    failures.push({ outcome: first, shrunk: shrinkCampaignCase(plan, first.id, options.shrinkRuns, options.runCase) });
   }
   return {
     seed: plan.seed,
@@ -197,10 +227,11 @@ export function runSlice(
   workers: number,
   deadline: number,
   done: (outcome: CaseOutcome) => void,
+  runCase?: CaseRunner,
 ): void {
   for (const id of sliceIds(plan, worker, workers)) {
     if (Date.now() >= deadline) return;
-    done(runCampaignCase(plan, id));
+    done(runCampaignCase(plan, id, runCase));
   }
 }
 

@@ -9,7 +9,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { type EpcProfile, findProfile, type StrategyName } from '@epfsim/epc-core';
-import { resolveConfig } from '@epfsim/nvme-epf';
+import { type NvmeFunctionConfigInput, resolveConfig } from '@epfsim/nvme-epf';
 import { Cns, NvmOpcode, READ_WRITE, setBits, splitU64 } from '@epfsim/nvme-spec-types';
 import fc from 'fast-check';
 import { hostAddress } from '../arbitraries/host-address.js';
@@ -22,8 +22,9 @@ import { identifyCommand } from '../driver/admin-commands.js';
 import { scatter } from '../driver/buffer-io.js';
 import type { CommandSpec } from '../driver/driver-types.js';
 import { dsmCommand, flushCommand, lbaCommand, writeZeroesCommand } from '../driver/nvm-commands.js';
+import { PlacementError } from '../errors.js';
 import { SimulatedHostMemory } from '../memory/host-memory.js';
-import { type HostRange, mergeRanges } from '../memory/host-range.js';
+import { type HostRange, mergeRanges, rangeEnd } from '../memory/host-range.js';
 import { MsiDoorbell } from '../memory/msi-doorbell.js';
 import {
   type CommandContext,
@@ -34,6 +35,7 @@ import {
 } from '../placement/layout.js';
 import { createPlacement, type PlacementName } from '../placement/placement-factory.js';
 import { createRandom } from '../random.js';
+import { behaviourAccepts, behaviourAvoids, type CaseBehaviour, deallocateZeroes } from './qemu-expectations.js';
 
 /** What a campaign fixes for its cases: the controller, the namespace and the placement policy. */
 export interface FuzzTarget {
@@ -43,7 +45,22 @@ export interface FuzzTarget {
   readonly blockSize: 512 | 4096;
   /** Namespace size in blocks. */
   readonly blocks: number;
+  /**
+   * Controller settings beyond strategy and namespace (MDTS, queue limits, behaviour options):
+   * for QEMU, a function configured like QEMU's controller. Default: the function's defaults.
+   */
+  readonly controller?: FuzzControllerSettings;
+  /**
+   * The only host RAM the target has (QEMU's guest RAM): rings and every placement stay inside
+   * it. Default: the whole 64-bit space.
+   */
+  readonly ram?: HostRange;
+  /** Whose behaviour the expectations follow (default the specification). */
+  readonly behaviour?: CaseBehaviour;
 }
+
+/** What {@link FuzzTarget.controller} may set. */
+export type FuzzControllerSettings = Readonly<Omit<NvmeFunctionConfigInput, 'strategy' | 'namespaces' | 'now'>>;
 
 /** A queue pair: where its rings go (page aligned, edge biased) and its depth. */
 export interface FuzzQueueParams {
@@ -83,13 +100,57 @@ const IO_MAX_DEPTH = 256;
 const RING_ATTEMPTS = 64;
 /** Jump between tries once the neighbours are taken: far beyond any placement arena. */
 const RING_JUMP = 1n << 36n;
+/**
+ * With bounded RAM, the rings get the start of it and the placement the rest, so that a policy's
+ * arena never takes the room the rings need (the rings of a case need at most ~100 KiB).
+ */
+const RING_REGION_BYTES = 8 * 1024 * 1024;
+/** Edges the ring addresses aim at inside bounded RAM: 64 KiB and 1 MiB. */
+const RING_EDGES = [64n * 1024n, 1024n * 1024n] as const;
+/** How far (in pages) around an edge a ring address lands. */
+const RING_EDGE_REACH = 2;
+/** Layouts drawn before a case gives up on one its target's behaviour cannot take (a skipped case). */
+const LAYOUT_ATTEMPTS = 16;
 
 /** The controller configuration of a target, as a case file records it. */
 export function fuzzController(target: FuzzTarget): Record<string, unknown> {
   return {
+    ...target.controller,
     strategy: target.strategy,
     namespaces: [{ blockSize: target.blockSize, blocks: target.blocks, backend: { kind: 'ram' } }],
   };
+}
+
+/** Where the rings and the placement go in a target's bounded RAM. */
+function splitRam(ram: HostRange): { rings: HostRange; placement: HostRange } {
+  if (ram.size <= 2 * RING_REGION_BYTES) throw new RangeError(`fuzz: ${ram.size} bytes of RAM are too few`);
+  return {
+    rings: { addr: ram.addr, size: RING_REGION_BYTES },
+    placement: { addr: ram.addr + BigInt(RING_REGION_BYTES), size: ram.size - RING_REGION_BYTES },
+  };
+}
+
+/** Page-aligned ring addresses in `region`: uniform, or a few pages around a 64 KiB or 1 MiB edge. */
+function boundedRingAddress(region: HostRange, span: number): fc.Arbitrary<bigint> {
+  const lastPage = Math.floor((region.size - span) / PAGE);
+  const clamp = (addr: bigint) => {
+    const page = Number((addr - region.addr) / BigInt(PAGE));
+    return region.addr + BigInt(Math.min(lastPage, Math.max(0, page)) * PAGE);
+  };
+  const edgeCount = (edge: bigint) => Math.max(1, Number(BigInt(region.size) / edge));
+  return fc.oneof(
+    fc.integer({ min: 0, max: lastPage }).map((page) => region.addr + BigInt(page * PAGE)),
+    fc
+      .record({
+        edge: fc.constantFrom(...RING_EDGES),
+        multiple: fc.integer({ min: 1, max: edgeCount(RING_EDGES[0]) }),
+        shift: fc.integer({ min: -RING_EDGE_REACH, max: RING_EDGE_REACH }),
+      })
+      .map(({ edge, multiple, shift }) => {
+        const boundary = (region.addr / edge + BigInt((multiple - 1) % edgeCount(edge)) + 1n) * edge;
+        return clamp(boundary + BigInt(shift * PAGE));
+      }),
+  );
 }
 
 /** A built-in profile by name (as a user would write it), any other profile inline. */
@@ -108,10 +169,13 @@ function maxBlocks(target: FuzzTarget): number {
 
 /** The parameters of a case on `target`, as a fast-check arbitrary. */
 export function fuzzCaseArbitrary(target: FuzzTarget): fc.Arbitrary<FuzzCaseParams> {
+  const rings = target.ram === undefined ? undefined : splitRam(target.ram).rings;
+  const address = (span: number) =>
+    rings === undefined ? hostAddress({ profile: target.profile, align: PAGE, span }) : boundedRingAddress(rings, span);
   const queue = (maxDepth: number, common: readonly number[]) =>
     fc.record({
-      sq: hostAddress({ profile: target.profile, align: PAGE, span: maxDepth * 64 }),
-      cq: hostAddress({ profile: target.profile, align: PAGE, span: maxDepth * 16 }),
+      sq: address(maxDepth * 64),
+      cq: address(maxDepth * 16),
       depth: fc.oneof(fc.constantFrom(...common), fc.integer({ min: 2, max: maxDepth })),
     });
   const command = fc.record({
@@ -135,10 +199,17 @@ export function buildFuzzCase(target: FuzzTarget, params: FuzzCaseParams, seed?:
   return new CaseBuilder(target, params).build(seed, description);
 }
 
-/** Builds and replays a case. */
-export function runFuzzCase(target: FuzzTarget, params: FuzzCaseParams): { caseFile: CaseFile; report: CaseReport } {
+/** Runs a case file to its report: {@link replayCase} on a fresh testbed, or another target's runner. */
+export type CaseRunner = (caseFile: CaseFile) => CaseReport;
+
+/** Builds and replays a case (on a fresh in-process testbed unless `run` says otherwise). */
+export function runFuzzCase(
+  target: FuzzTarget,
+  params: FuzzCaseParams,
+  run: CaseRunner = replayCase,
+): { caseFile: CaseFile; report: CaseReport } {
   const caseFile = buildFuzzCase(target, params);
-  return { caseFile, report: replayCase(caseFile) };
+  return { caseFile, report: run(caseFile) };
 }
 
 const SUCCESS = ['0/00h'];
@@ -155,6 +226,10 @@ class CaseBuilder {
   private readonly checkData: boolean;
   private readonly used: HostRange[] = [];
   private readonly commands: CaseCommand[] = [];
+  private readonly behaviour: CaseBehaviour;
+  /** Where rings may go (bounded RAM only). */
+  private readonly ringRegion: HostRange | undefined;
+  private readonly placementRam: HostRange | undefined;
 
   constructor(target: FuzzTarget, params: FuzzCaseParams) {
     this.target = target;
@@ -170,6 +245,10 @@ class CaseBuilder {
     };
     this.model = new NamespaceModel(target.blockSize, target.blocks);
     this.checkData = target.placement !== 'invalid';
+    this.behaviour = target.behaviour ?? 'spec';
+    const split = target.ram === undefined ? undefined : splitRam(target.ram);
+    this.ringRegion = split?.rings;
+    this.placementRam = split?.placement;
   }
 
   build(seed: number | undefined, description: string): CaseFile {
@@ -177,18 +256,29 @@ class CaseBuilder {
     const policy = createPlacement(target.placement, this.memory, {
       seed: params.placementSeed,
       profile: target.profile,
+      ...(this.placementRam === undefined ? {} : { ram: this.placementRam }),
     });
     const adminQueue = this.queue(0, params.adminQueue);
     const ioQueues = params.ioQueues.map((q, i) => this.queue(i + 1, q));
-    const layout = (qid: number, length: number, toDevice: boolean, command?: CommandContext): CommandLayout =>
-      policy.layout({
+    const layout = (qid: number, length: number, toDevice: boolean, command?: CommandContext): CommandLayout => {
+      const request = {
         qid,
         length,
         toDevice,
         sgl: this.sgl,
         pageSize: PAGE,
         ...(command === undefined ? {} : { command }),
-      });
+      };
+      for (let attempt = 0; attempt < LAYOUT_ATTEMPTS; attempt++) {
+        const l = policy.layout(request);
+        if (!behaviourAvoids(this.behaviour, l)) return l;
+        l.release();
+      }
+      throw new PlacementError(
+        'NO_SPACE',
+        `no layout the target's documented behaviour takes in ${LAYOUT_ATTEMPTS} draws`,
+      );
+    };
     params.commands.forEach((p, i) => {
       const payloadSeed = createRandom(params.placementSeed).fork(`command-${i}`).seed;
       const c = p.command;
@@ -222,8 +312,8 @@ class CaseBuilder {
           const l = layout(qid, spec.data?.length ?? 0, true);
           scatter(this.memory, l, spec.data?.payload);
           this.add(qid, spec, l);
-          // nvme-epf reports DLFEAT read behaviour 001b: deallocated blocks read as zero.
-          this.model.zero(c.slba, c.nlb);
+          // nvme-epf reports DLFEAT read behaviour 001b: deallocated blocks read as zero (QEMU keeps them).
+          if (deallocateZeroes(this.behaviour)) this.model.zero(c.slba, c.nlb);
           return;
         }
         case 'flush':
@@ -283,7 +373,10 @@ class CaseBuilder {
     }
     if (patch?.nlb !== undefined) cdw[2] = setBits(cdw[2] ?? 0, READ_WRITE.CDW12.NLB, patch.nlb - 1);
     const expect: CaseExpectation = {
-      status: l?.expect === undefined ? SUCCESS : [...new Set(l.expect.accept.map(statusCode))],
+      status:
+        l?.expect === undefined
+          ? SUCCESS
+          : [...new Set([...l.expect.accept.map(statusCode), ...behaviourAccepts(this.behaviour, l.expect.kind)])],
       ...(data.length === 0 ? {} : { data }),
       ...(l === undefined || !l.data.some((c) => c.kind === 'hole')
         ? {}
@@ -322,11 +415,16 @@ class CaseBuilder {
 
   private ring(want: bigint, bytes: number): bigint {
     const span = BigInt(Math.ceil(bytes / PAGE) * PAGE);
-    for (let i = 0; i < RING_ATTEMPTS; i++) {
-      const step = i < RING_ATTEMPTS / 2 ? BigInt(i) * span : BigInt(i) * RING_JUMP;
+    const region = this.ringRegion;
+    const fits = (addr: bigint) =>
+      region === undefined ? addr >= 0n : addr >= region.addr && addr + span <= rangeEnd(region);
+    // Bounded RAM has no far-away room: search the whole ring region page by page instead.
+    const attempts = region === undefined ? RING_ATTEMPTS : region.size / PAGE;
+    for (let i = 0; i < attempts; i++) {
+      const step = region !== undefined || i < RING_ATTEMPTS / 2 ? BigInt(i) * span : BigInt(i) * RING_JUMP;
       const up = want + step;
       for (const addr of [up, want - step]) {
-        if (addr >= 0n && this.memory.isFree(addr, Number(span))) {
+        if (fits(addr) && this.memory.isFree(addr, Number(span))) {
           this.memory.reserve(addr, Number(span), 'queue');
           return addr;
         }

@@ -15,9 +15,9 @@ import { PRP_ENTRY_SIZE, Psdt, SGL_DESCRIPTOR_SIZE, type SglDescriptor } from '@
 import { PlacementError } from '../errors.js';
 import type { GrantSpec } from '../memory/grant-table.js';
 import type { HostMemory } from '../memory/host-memory.js';
-import { alignDownBig, type HostRange } from '../memory/host-range.js';
+import { alignDownBig, type HostRange, rangeEnd } from '../memory/host-range.js';
 import { createRandom, type Random } from '../random.js';
-import { type EdgeClass, edgeClasses } from './edges.js';
+import { type EdgeClass, edgeClasses, edgesWithin } from './edges.js';
 import {
   type CommandLayout,
   type DataChunk,
@@ -85,6 +85,11 @@ export interface AdversarialPlacementOptions {
   readonly exactRamRate?: number;
   /** Probability of an SGL on an I/O queue when the controller supports SGLs. Default 0.5. */
   readonly sglRate?: number;
+  /**
+   * The only host RAM there is (QEMU's guest RAM): every placement then lands inside it, and the
+   * edges aimed at are those inside it (see {@link edgesWithin}). Default: the whole 64-bit space.
+   */
+  readonly ram?: HostRange;
 }
 
 /** What one layout placed, so that release frees it. */
@@ -126,11 +131,20 @@ export class AdversarialPlacement implements PlacementPolicy {
   private readonly queueEdges: 'none' | 'near' | 'across';
   private readonly exactRamRate: number;
   private readonly sglRate: number;
+  /** Address bands placements draw from, and the bounds every placement keeps to. */
+  private readonly bands: readonly (readonly [bigint, bigint])[];
+  private readonly lo: bigint;
+  private readonly hi: bigint;
 
   constructor(memory: HostMemory, options: AdversarialPlacementOptions = {}) {
     this.memory = memory;
     this.random = createRandom(options.seed ?? 1);
-    this.edges = edgeClasses(options.profile);
+    const ram = options.ram;
+    this.lo = ram === undefined ? 0n : ram.addr;
+    this.hi = ram === undefined ? PCI_ADDR_LIMIT : rangeEnd(ram);
+    this.bands = ram === undefined ? BANDS : [[this.lo, this.hi]];
+    this.edges =
+      ram === undefined ? edgeClasses(options.profile) : edgesWithin(edgeClasses(options.profile), this.lo, this.hi);
     this.edgeRate = options.edgeRate ?? ODDS.edge;
     this.queueEdges = options.queueEdges ?? 'near';
     this.exactRamRate = options.exactRamRate ?? ODDS.exactRam;
@@ -550,18 +564,18 @@ export class AdversarialPlacement implements PlacementPolicy {
 
   /** A boundary of `edge` with room for `span` bytes on both sides; aligned to `align` too. */
   private boundary(edge: EdgeClass, span: number, align: number): bigint | undefined {
-    if (edge.single) return edge.period - BigInt(span) >= 0n ? edge.period : undefined;
+    if (edge.single) return edge.period - BigInt(span) >= this.lo ? edge.period : undefined;
     const step = edge.period > BigInt(align) ? edge.period : BigInt(align);
     for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
       const boundary = (this.randomBase(span, align) / step + 1n) * step;
-      if (boundary > BigInt(span) && boundary + BigInt(span) <= PCI_ADDR_LIMIT) return boundary;
+      if (boundary > this.lo + BigInt(span) && boundary + BigInt(span) <= this.hi) return boundary;
     }
     return undefined;
   }
 
   /** A random `align`-aligned address with `span` free bytes, from one of the address bands. */
   private randomBase(span: number, align: number): bigint {
-    const [lo, hi] = this.random.pick(BANDS);
+    const [lo, hi] = this.random.pick(this.bands);
     const room = hi - lo - BigInt(span);
     return alignDownBig(lo + this.random.bigBelow(room > 0n ? room : 1n), align);
   }

@@ -63,3 +63,22 @@ export function profileEdges(profile: EpcProfile): EdgeClass[] {
 export function edgeClasses(profile?: EpcProfile): EdgeClass[] {
   return [...GLOBAL_EDGES, ...(profile === undefined ? [] : profileEdges(profile))];
 }
+
+/** DesignWare's 64 KiB region alignment: an edge of every host whose RAM is too small for the 4 GiB one. */
+const EDGE_64KIB: EdgeClass = { name: '64KiB', period: BigInt(64 * 1024), single: false, endOnly: false };
+
+/**
+ * The edges of `edges` that fall inside [lo, hi), plus the ones a small RAM range still has: 64 KiB
+ * and its own end, where a buffer may only end (as at 2^64: one byte more is no RAM). For a target
+ * whose host RAM is fixed (QEMU's guest RAM) the 4 GiB, 2^53 and 2^64 edges are out of reach.
+ */
+export function edgesWithin(edges: readonly EdgeClass[], lo: bigint, hi: bigint): EdgeClass[] {
+  const inside = (e: EdgeClass): boolean => {
+    if (e.single) return e.period > lo && (e.endOnly ? e.period <= hi : e.period < hi);
+    const first = (lo / e.period + 1n) * e.period;
+    return first < hi;
+  };
+  const kept = [...edges, EDGE_64KIB].filter(inside);
+  const unique = kept.filter((e, i) => kept.findIndex((x) => x.name === e.name) === i);
+  return [...unique, { name: 'ram-end', period: hi, single: true, endOnly: true }];
+}

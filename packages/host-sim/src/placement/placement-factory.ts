@@ -2,6 +2,7 @@
 import type { EpcProfile } from '@epfsim/epc-core';
 import { HostSimConfigError } from '../errors.js';
 import type { HostMemory } from '../memory/host-memory.js';
+import { alignDownBig, alignUpBig, type HostRange, rangeEnd } from '../memory/host-range.js';
 import { AdversarialPlacement } from './adversarial.js';
 import { InvalidPlacement } from './invalid.js';
 import type { PlacementPolicy } from './layout.js';
@@ -19,6 +20,26 @@ export interface PlacementFactoryOptions {
   readonly arenaBase?: bigint;
   /** Its size (linux, spdk, invalid): a target with little RAM (QEMU's guest) needs a smaller one. */
   readonly arenaBytes?: number;
+  /**
+   * The only host RAM the target has (QEMU's guest RAM above its firmware area): every policy then
+   * places inside it. The arena policies take it whole (unless an arena is given); adversarial
+   * keeps to it, aiming at the edges that fall inside (pages, 64 KiB, 1 MiB, the end of RAM).
+   */
+  readonly ram?: HostRange;
+}
+
+/**
+ * Arena alignment when carved from a RAM range: SPDK's huge pages (2 MiB) need it, and the
+ * others lose nothing by it.
+ */
+const ARENA_ALIGN = 2 * 1024 * 1024;
+
+/** The largest {@link ARENA_ALIGN}-aligned arena inside `ram`. */
+export function arenaWithin(ram: HostRange): { readonly arenaBase: bigint; readonly arenaBytes: number } {
+  const base = alignUpBig(ram.addr, ARENA_ALIGN);
+  const end = alignDownBig(rangeEnd(ram), ARENA_ALIGN);
+  if (end <= base) throw new RangeError(`no ${ARENA_ALIGN}-byte aligned arena fits in the RAM range`);
+  return { arenaBase: base, arenaBytes: Number(end - base) };
 }
 
 /** A policy by name on `memory`. Throws {@link HostSimConfigError} for an unknown name. */
@@ -29,6 +50,7 @@ export function createPlacement(
 ): PlacementPolicy {
   const seed = options.seed ?? 1;
   const arena = {
+    ...(options.ram === undefined || options.arenaBase !== undefined ? {} : arenaWithin(options.ram)),
     ...(options.arenaBase === undefined ? {} : { arenaBase: options.arenaBase }),
     ...(options.arenaBytes === undefined ? {} : { arenaBytes: options.arenaBytes }),
   };
@@ -41,6 +63,7 @@ export function createPlacement(
       return new AdversarialPlacement(memory, {
         seed,
         ...(options.profile === undefined ? {} : { profile: options.profile }),
+        ...(options.ram === undefined ? {} : { ram: options.ram }),
       });
     case 'invalid':
       return new InvalidPlacement(memory, { seed, ...arena });

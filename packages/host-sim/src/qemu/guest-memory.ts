@@ -1,12 +1,11 @@
 import { hex } from '@epfsim/epc-core';
 import type { GrantId, GrantSpec } from '../memory/grant-table.js';
 import type { HostMemory, IsolationViolation } from '../memory/host-memory.js';
-import { formatRange, type HostRange, rangeEnd, rangesOverlap } from '../memory/host-range.js';
+import { formatRange, type HostRange, mergeRanges, rangeEnd, rangesOverlap } from '../memory/host-range.js';
 import type { QtestClient } from './qtest-client.js';
 
 /** Guest RAM below this is firmware territory on q35 (the 0xA0000–0xFFFFF BIOS/PAM region and friends). */
 export const GUEST_ARENA_BASE = 16n * 1024n * 1024n;
-const ZERO = new Uint8Array(64 * 1024);
 
 /**
  * Host memory for the QEMU target: the guest's RAM, reached over qtest. Placements must
@@ -25,6 +24,22 @@ export class QemuGuestMemory implements HostMemory {
   constructor(qtest: QtestClient, ramBytes: number) {
     this.qtest = qtest;
     this.ramEnd = BigInt(ramBytes);
+  }
+
+  /** The guest RAM placements may use: above the firmware area, up to the end of RAM. */
+  get usable(): HostRange {
+    return { addr: GUEST_ARENA_BASE, size: Number(this.ramEnd - GUEST_ARENA_BASE) };
+  }
+
+  /** True when placements cover every byte of [addr, addr + size). */
+  isRam(addr: bigint, size: number): boolean {
+    const want = { addr, size };
+    return mergeRanges(this.placed).some((r) => r.addr <= addr && rangeEnd(r) >= rangeEnd(want));
+  }
+
+  /** Forgets every placement (the bytes stay in guest RAM): the next case starts with all RAM free. */
+  releaseAll(): void {
+    this.placed.length = 0;
   }
 
   place(addr: bigint, size: number): HostRange {
@@ -59,9 +74,7 @@ export class QemuGuestMemory implements HostMemory {
   }
 
   zero(addr: bigint, size: number): void {
-    for (let done = 0; done < size; done += ZERO.length) {
-      this.qtest.memWrite(addr + BigInt(done), ZERO.subarray(0, Math.min(ZERO.length, size - done)));
-    }
+    if (size > 0) this.qtest.memSet(addr, size, 0);
   }
 
   grant(_spec: GrantSpec): GrantId {

@@ -27,6 +27,29 @@ export interface QemuOptions {
   readonly maxIoQueuePairs: number;
 }
 
+/** Signals that end the process: every live QEMU is stopped first (Node's default would orphan them). */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/** QEMUs started and not yet stopped. */
+const live = new Set<QemuProcess>();
+
+/** Stops every live QEMU, then lets the signal end the process as it would have. */
+function stopAllOnSignal(signal: NodeJS.Signals): void {
+  for (const qemu of [...live]) qemu.stop();
+  for (const s of STOP_SIGNALS) process.removeListener(s, stopAllOnSignal);
+  process.kill(process.pid, signal);
+}
+
+function track(qemu: QemuProcess): void {
+  if (live.size === 0) for (const s of STOP_SIGNALS) process.on(s, stopAllOnSignal);
+  live.add(qemu);
+}
+
+function untrack(qemu: QemuProcess): void {
+  live.delete(qemu);
+  if (live.size === 0) for (const s of STOP_SIGNALS) process.removeListener(s, stopAllOnSignal);
+}
+
 /** True when the QEMU binary can be run here. */
 export function qemuAvailable(): boolean {
   return spawnSync(QEMU_BINARY, ['--version'], { stdio: 'ignore' }).status === 0;
@@ -103,6 +126,7 @@ export class QemuProcess {
       const client = new QtestClient(toQemu, fromQemu);
       const qemu = new QemuProcess(child, client, dir, disk);
       process.once('exit', () => qemu.stop());
+      track(qemu);
       return qemu;
     } catch (error) {
       child.kill('SIGKILL');
@@ -115,6 +139,7 @@ export class QemuProcess {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    untrack(this);
     this.client.close();
     if (this.child.pid !== undefined && this.child.exitCode === null) {
       try {

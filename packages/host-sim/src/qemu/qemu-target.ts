@@ -1,3 +1,4 @@
+import type { HostRange } from '../memory/host-range.js';
 import type { InterruptCounter } from '../memory/msi-doorbell.js';
 import type { NvmeTarget } from '../target/target.js';
 import { GUEST_ARENA_BASE, QemuGuestMemory } from './guest-memory.js';
@@ -19,6 +20,12 @@ const MAILBOX_COOKIE = 0xcafe_0000;
 function cookie(v: number): number {
   return (MAILBOX_COOKIE | v) >>> 0;
 }
+
+/** The guest RAM a host placement may use on the QEMU target (what {@link QemuGuestMemory.usable} gives). */
+export const QEMU_HOST_RAM: HostRange = Object.freeze({
+  addr: GUEST_ARENA_BASE,
+  size: QEMU_GUEST_RAM - Number(GUEST_ARENA_BASE),
+});
 
 export const QEMU_DEFAULTS: QemuOptions = { diskBytes: 64 * 1024 * 1024, blockSize: 512, mdts: 7, maxIoQueuePairs: 4 };
 

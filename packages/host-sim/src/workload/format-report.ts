@@ -5,7 +5,7 @@
  */
 import type { IoOp } from './io-request.js';
 import type { LatencySummary } from './latency-recorder.js';
-import type { RunReport, WorkloadConfig } from './run-report.js';
+import type { TargetRunReport, WorkloadConfig } from './run-report.js';
 import type { BlockSizeRange } from './workload-spec.js';
 
 const KIB = 1024;
@@ -89,7 +89,7 @@ function latencyLines(label: string, l: LatencySummary): string[] {
 }
 
 /** The report as lines of text. */
-export function formatRunReport(report: RunReport): string[] {
+export function formatRunReport(report: TargetRunReport): string[] {
   const { config, results: r, counters, checks } = report;
   const wc = r.wallClock;
   const ns = config.namespace;
@@ -121,14 +121,27 @@ export function formatRunReport(report: RunReport): string[] {
   );
   const e = counters.epc;
   const d = counters.driver;
+  if (e !== undefined) {
+    lines.push(
+      `  EPC (${config.profile}): ${e.memMapCalls} map calls, ${e.partialMaps} partial maps, ${e.memMapFailures} map failures, ${e.atuPrograms} ATU programs, slots high-water ${e.slotsHighWater}, live maps high-water ${e.liveMapsHighWater}`,
+      `       ${bytesText(e.bytesFromHost)} from host, ${bytesText(e.bytesToHost)} to host, ${e.dmaTransfers} DMA transfers, ${e.irqsRaised} IRQs raised, ${e.busFaults} bus faults`,
+    );
+  }
   lines.push(
-    `  EPC (${config.profile}): ${e.memMapCalls} map calls, ${e.partialMaps} partial maps, ${e.memMapFailures} map failures, ${e.atuPrograms} ATU programs, slots high-water ${e.slotsHighWater}, live maps high-water ${e.liveMapsHighWater}`,
-    `       ${bytesText(e.bytesFromHost)} from host, ${bytesText(e.bytesToHost)} to host, ${e.dmaTransfers} DMA transfers, ${e.irqsRaised} IRQs raised, ${e.busFaults} bus faults`,
     `  driver: ${d.submitted} commands submitted, ${d.completed} completed, ${d.interrupts} interrupts, ${d.doorbellWrites} doorbell writes, ${d.steps} device steps`,
     'checks:',
   );
-  for (const c of checks.list) lines.push(`  ${c.passed ? 'PASS' : 'FAIL'} ${c.name.padEnd(CHECK_WIDTH)}${c.detail}`);
+  for (const c of checks.list) {
+    const verdict = c.applicable === false ? 'N/A ' : c.passed ? 'PASS' : 'FAIL';
+    lines.push(`  ${verdict} ${c.name.padEnd(CHECK_WIDTH)}${c.detail}`);
+  }
   const failed = checks.list.filter((c) => !c.passed).map((c) => c.name);
-  lines.push(failed.length === 0 ? `PASS: all ${checks.list.length} checks passed` : `FAIL: ${failed.join(', ')}`);
+  const applied = checks.list.filter((c) => c.applicable !== false).length;
+  const skipped = checks.list.length - applied;
+  lines.push(
+    failed.length > 0
+      ? `FAIL: ${failed.join(', ')}`
+      : `PASS: all ${applied} checks passed${skipped === 0 ? '' : ` (${skipped} not applicable to this target)`}`,
+  );
   return lines;
 }

@@ -19,6 +19,8 @@ export {
   type RunCounters,
   type RunReport,
   runOnTestbed,
+  type TargetRunCounters,
+  type TargetRunReport,
   type WorkloadConfig,
 } from './run-report.js';
 export { isRwMode, RW_MODE_INFO, RW_MODES, type RwMix, type RwMode, type RwModeInfo } from './rw-mode.js';

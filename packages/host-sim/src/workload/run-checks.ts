@@ -24,10 +24,22 @@ export type CheckName = (typeof CHECK_NAMES)[number];
 
 export interface RunCheck {
   readonly name: CheckName;
+  /** True when it passed, or when it does not apply to the target (see {@link RunCheck.applicable}). */
   readonly passed: boolean;
   /** One line: what was counted, and the first offender when it failed. */
   readonly detail: string;
+  /** False when the target cannot be checked this way (QEMU has no EPC and no IOMMU); absent: it applies. */
+  readonly applicable?: false;
 }
+
+/** Checks that need the in-process host and EPC (grants, bus faults, the map contract, mappings). */
+const IN_PROCESS_CHECKS: readonly CheckName[] = [
+  'isolation',
+  'bus-faults',
+  'epc-contract',
+  'leaks',
+  'maps-after-shutdown',
+];
 
 /** What the testbed looked like around shutdown, gathered by the caller in order. */
 export interface ShutdownObservation {
@@ -54,21 +66,30 @@ function check(name: CheckName, passed: boolean, detail: string): RunCheck {
   return { name, passed, detail };
 }
 
-/** Every check of a run, in {@link CHECK_NAMES} order. */
+/**
+ * Every check of a run, in {@link CHECK_NAMES} order. Without a testbed (an external target such as
+ * QEMU) the checks that need the in-process host and EPC are reported as not applicable.
+ */
 export function runChecks(
-  testbed: Testbed,
+  testbed: Testbed | undefined,
   driver: NvmeDriver,
   result: WorkloadResult,
   shutdown: ShutdownObservation,
 ): RunCheck[] {
+  const checks = testbed === undefined ? [] : inProcessChecks(testbed, shutdown);
+  const list = [...targetChecks(driver, result, shutdown), ...checks];
+  if (testbed === undefined) {
+    const why = `not applicable: ${driver.target.name} has no in-process EPC or IOMMU to watch`;
+    for (const name of IN_PROCESS_CHECKS) list.push({ name, passed: true, detail: why, applicable: false });
+  }
+  return CHECK_NAMES.map((name) => list.find((c) => c.name === name) as RunCheck);
+}
+
+/** The checks any target allows: completion, data, statuses, the driver's protocol checks, timeouts. */
+function targetChecks(driver: NvmeDriver, result: WorkloadResult, shutdown: ShutdownObservation): RunCheck[] {
   const v = result.verify;
   const firstMismatch = v.mismatches[0];
-  const isolation = testbed.memory.isolationViolationCount;
-  const firstIsolation = testbed.memory.isolationViolations[0];
-  const busFaults = testbed.epc.counters.busFaults;
-  const firstFault = testbed.memory.busFaults[0];
   const firstViolation = driver.violations[0];
-  const contract = testbed.epc.checker.violations.filter((c) => c.kind !== 'leak');
   const errorStatuses = Object.entries(result.statuses).filter(([status]) => !status.startsWith('0/00h'));
   return [
     check(
@@ -99,6 +120,28 @@ export function runChecks(
         : `${result.errors} commands failed: ${errorStatuses.map(([s, n]) => `${n} × ${s}`).join(', ')}`,
     ),
     check(
+      'protocol',
+      driver.violationCount === 0,
+      `${driver.violationCount} protocol violations seen by the host driver` +
+        (firstViolation === undefined ? '' : `; first: ${firstViolation.kind}: ${firstViolation.detail}`),
+    ),
+    check(
+      'timeouts',
+      driver.stats.timeouts === 0,
+      `${driver.stats.timeouts} command timeouts, ${driver.stats.aborts} aborts, ${driver.stats.resets} controller resets`,
+    ),
+  ];
+}
+
+/** The checks only the in-process testbed allows: isolation, bus faults, the EPC map contract, mappings. */
+function inProcessChecks(testbed: Testbed, shutdown: ShutdownObservation): RunCheck[] {
+  const isolation = testbed.memory.isolationViolationCount;
+  const firstIsolation = testbed.memory.isolationViolations[0];
+  const busFaults = testbed.epc.counters.busFaults;
+  const firstFault = testbed.memory.busFaults[0];
+  const contract = testbed.epc.checker.violations.filter((c) => c.kind !== 'leak');
+  return [
+    check(
       'isolation',
       isolation === 0,
       `${isolation} device accesses outside the host's grants` +
@@ -113,17 +156,6 @@ export function runChecks(
         (firstFault === undefined
           ? ''
           : `; first: ${firstFault.direction} ${hex(firstFault.addr)}+${hex(firstFault.size)} (${firstFault.reason})`),
-    ),
-    check(
-      'protocol',
-      driver.violationCount === 0,
-      `${driver.violationCount} protocol violations seen by the host driver` +
-        (firstViolation === undefined ? '' : `; first: ${firstViolation.kind}: ${firstViolation.detail}`),
-    ),
-    check(
-      'timeouts',
-      driver.stats.timeouts === 0,
-      `${driver.stats.timeouts} command timeouts, ${driver.stats.aborts} aborts, ${driver.stats.resets} controller resets`,
     ),
     check(
       'epc-contract',

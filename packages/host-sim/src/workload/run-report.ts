@@ -15,6 +15,9 @@ import { runWorkload, type WorkloadRunOptions } from './workload-engine.js';
 import type { WorkloadResult } from './workload-result.js';
 import type { BlockSizeRange, ReplayTiming, WorkloadSpec } from './workload-spec.js';
 
+/** The profile a report names for a target without an EPC. */
+const NO_PROFILE = 'none';
+
 /** The workload as configured (a replay without its requests). */
 export type WorkloadConfig =
   | {
@@ -72,11 +75,24 @@ export interface RunCounters {
   readonly function: FunctionCounters;
 }
 
-export interface RunReport {
+/** Counters of a run on any target: the EPC's and the function's only where they exist (not on QEMU). */
+export interface TargetRunCounters {
+  readonly epc?: Readonly<EpcCounters>;
+  readonly driver: Readonly<DriverStats>;
+  readonly function?: FunctionCounters;
+}
+
+/** A run on any target (the in-process function or QEMU). */
+export interface TargetRunReport {
   readonly config: RunConfig;
   readonly results: WorkloadResult;
-  readonly counters: RunCounters;
+  readonly counters: TargetRunCounters;
   readonly checks: { readonly passed: boolean; readonly list: readonly RunCheck[] };
+}
+
+/** A run on the in-process testbed: every counter is there. */
+export interface RunReport extends TargetRunReport {
+  readonly counters: RunCounters;
 }
 
 function describeWorkload(spec: WorkloadSpec, namespaceBytes: number): WorkloadConfig {
@@ -109,14 +125,25 @@ function describeWorkload(spec: WorkloadSpec, namespaceBytes: number): WorkloadC
 
 /**
  * Runs `spec` on a testbed whose driver is initialised, then shuts the driver down, checks
- * leaks and mappings, and closes the testbed. Throws HostSimConfigError when the workload does
- * not fit (before any I/O).
+ * leaks and mappings, and closes the testbed. Without a testbed (an external target such as
+ * QEMU: `close` releases it) the EPC counters and checks are left out or not applicable. Throws
+ * HostSimConfigError when the workload does not fit (before any I/O).
  */
 export async function runOnTestbed(
   bed: { readonly testbed: Testbed; readonly driver: NvmeDriver },
   spec: WorkloadSpec,
+  options?: WorkloadRunOptions,
+): Promise<RunReport>;
+export async function runOnTestbed(
+  bed: { readonly testbed?: Testbed; readonly driver: NvmeDriver; readonly close?: () => void },
+  spec: WorkloadSpec,
+  options?: WorkloadRunOptions,
+): Promise<TargetRunReport>;
+export async function runOnTestbed(
+  bed: { readonly testbed?: Testbed; readonly driver: NvmeDriver; readonly close?: () => void },
+  spec: WorkloadSpec,
   options: WorkloadRunOptions = {},
-): Promise<RunReport> {
+): Promise<TargetRunReport> {
   const { testbed, driver } = bed;
   try {
     const ns = driver.namespaces.get(spec.nsid);
@@ -126,7 +153,7 @@ export async function runOnTestbed(
       bytes: ns === undefined ? 0 : Number(ns.nsze) * ns.blockSize,
     };
     const results = await runWorkload(driver, spec, options);
-    const leaksBeforeShutdown = countLeaks(testbed);
+    const leaksBeforeShutdown = testbed === undefined ? 0 : countLeaks(testbed);
     let shutdownError: string | undefined;
     try {
       driver.shutdown();
@@ -136,36 +163,41 @@ export async function runOnTestbed(
     }
     const shutdown = {
       leaksBeforeShutdown,
-      mapsAfterShutdown: testbed.epc.liveMaps.length,
+      mapsAfterShutdown: testbed === undefined ? 0 : testbed.epc.liveMaps.length,
       ...(shutdownError === undefined ? {} : { shutdownError }),
     };
     const checks = runChecks(testbed, driver, results, shutdown);
-    const f = testbed.fn.stats;
+    const f = testbed?.fn.stats;
     return {
       config: {
         target: driver.target.name,
-        profile: testbed.profile.name,
+        profile: testbed?.profile.name ?? NO_PROFILE,
         placement: driver.placement.name,
         namespace,
         workload: describeWorkload(spec, namespace.bytes),
       },
       results,
       counters: {
-        epc: { ...testbed.epc.counters },
+        ...(testbed === undefined ? {} : { epc: { ...testbed.epc.counters } }),
         driver: { ...driver.stats },
-        function: {
-          commandsFetched: f.commandsFetched,
-          commandsCompleted: f.commandsCompleted,
-          interruptsRaised: f.interruptsRaised,
-          cqePostsMapped: f.cqePostsMapped,
-          cqePostsTransferred: f.cqePostsTransferred,
-          dataBytesFromHost: f.dataBytesFromHost,
-          dataBytesToHost: f.dataBytesToHost,
-        },
+        ...(f === undefined
+          ? {}
+          : {
+              function: {
+                commandsFetched: f.commandsFetched,
+                commandsCompleted: f.commandsCompleted,
+                interruptsRaised: f.interruptsRaised,
+                cqePostsMapped: f.cqePostsMapped,
+                cqePostsTransferred: f.cqePostsTransferred,
+                dataBytesFromHost: f.dataBytesFromHost,
+                dataBytesToHost: f.dataBytesToHost,
+              },
+            }),
       },
       checks: { passed: checks.every((c) => c.passed), list: checks },
     };
   } finally {
-    testbed.close();
+    testbed?.close();
+    bed.close?.();
   }
 }
