@@ -1,11 +1,11 @@
 import type { ParseArgsConfig } from 'node:util';
 import { type EpcProfile, STRATEGY_NAMES, type StrategyName } from '@epfsim/epc-core';
 import type { NvmeDriverOptions } from '../driver/driver-options.js';
-import { NvmeDriver } from '../driver/nvme-driver.js';
+import type { NvmeDriver } from '../driver/nvme-driver.js';
 import type { PlacementPolicy } from '../placement/layout.js';
-import { createPlacement, PLACEMENT_NAMES, type PlacementName } from '../placement/placement-factory.js';
-import { createTestbed, type Testbed } from '../target/epfsim-target.js';
-import { TARGET_KINDS, type TargetChoice } from '../target/open-target.js';
+import { PLACEMENT_NAMES, type PlacementName } from '../placement/placement-factory.js';
+import type { Testbed } from '../target/epfsim-target.js';
+import { openEpfsimTarget, TARGET_KINDS, type TargetChoice } from '../target/open-target.js';
 import { parseChoice, parseInteger, parseSize } from './options.js';
 import { resolveProfile } from './resolve-profile.js';
 import { UsageError } from './usage-error.js';
@@ -90,17 +90,6 @@ export function openTestbed(
   driverOptions: Omit<NvmeDriverOptions, 'placement' | 'seed'> = {},
 ): OpenTestbed {
   if (choice.target !== 'epfsim') throw new UsageError(`--target ${choice.target}: this command drives epfsim only`);
-  const testbed = createTestbed({
-    profile: choice.profile,
-    function: {
-      strategy: choice.strategy,
-      namespaces: [
-        { blockSize: choice.blockSize, blocks: choice.namespaceBytes / choice.blockSize, backend: { kind: 'ram' } },
-      ],
-    },
-  });
-  const placement = createPlacement(choice.placement, testbed.memory, { seed: choice.seed, profile: choice.profile });
-  const driver = new NvmeDriver(testbed.target, { ...driverOptions, placement, seed: choice.seed });
-  driver.init();
+  const { testbed, placement, driver } = openEpfsimTarget(choice, driverOptions);
   return { testbed, placement, driver };
 }

@@ -6,10 +6,9 @@
  * planned command as failed (not run), with the reason.
  */
 import { formatStatus, STATUS_SUCCESS } from '@epfsim/nvme-spec-types';
-import { NvmeDriver } from '../driver/nvme-driver.js';
+import type { NvmeDriver } from '../driver/nvme-driver.js';
 import { isNvmeDriverError, isPlacementError } from '../errors.js';
-import { createPlacement } from '../placement/placement-factory.js';
-import { createTestbed, type Testbed } from '../target/epfsim-target.js';
+import { bringUpDriver, epfsimTestbed } from '../target/open-target.js';
 import { runOnTestbed } from '../workload/run-report.js';
 import type { WorkloadProgress } from '../workload/workload-engine.js';
 import type { WorkloadEnd } from '../workload/workload-result.js';
@@ -69,23 +68,6 @@ function histogram(values: readonly number[]): Record<string, number> {
   return bins;
 }
 
-/**
- * `openTestbed`'s steps (testbed, placement, driver, init) with the recorder attached before
- * bring-up: on a strict controller the first failure is often the bring-up's own Identify.
- */
-function bringUp(cell: CompareCell, seed: number, testbed: Testbed): NvmeDriver {
-  const placement = createPlacement(cell.placement, testbed.memory, { seed, profile: cell.profile });
-  const driver = new NvmeDriver(testbed.target, {
-    placement,
-    seed,
-    ioQueues: 1,
-    // One slot more than in flight: a full ring leaves one empty.
-    ioQueueDepth: COMPARE_IODEPTH + 1,
-  });
-  driver.init();
-  return driver;
-}
-
 function workloadSpec(cell: CompareCell, options: RunCellOptions): WorkloadSpec {
   return {
     kind: 'generate',
@@ -105,15 +87,7 @@ function workloadSpec(cell: CompareCell, options: RunCellOptions): WorkloadSpec 
 
 /** Runs one cell on a fresh testbed. */
 export async function runCell(cell: CompareCell, options: RunCellOptions): Promise<CellResult> {
-  const testbed = createTestbed({
-    profile: cell.profile,
-    function: {
-      strategy: cell.strategy,
-      namespaces: [
-        { blockSize: NAMESPACE.blockSize, blocks: NAMESPACE.bytes / NAMESPACE.blockSize, backend: { kind: 'ram' } },
-      ],
-    },
-  });
+  const testbed = epfsimTestbed({ ...cell, namespaceBytes: NAMESPACE.bytes, blockSize: NAMESPACE.blockSize });
   const recorder = new TransferRecorder(testbed);
   const identity = {
     profile: cell.profile.name,
@@ -124,7 +98,14 @@ export async function runCell(cell: CompareCell, options: RunCellOptions): Promi
   };
   let driver: NvmeDriver;
   try {
-    driver = bringUp(cell, options.seed, testbed);
+    // The recorder is attached before bring-up: on a strict controller the first failure is often
+    // the bring-up's own Identify.
+    ({ driver } = bringUpDriver(
+      testbed,
+      { ...cell, seed: options.seed },
+      // One slot more than in flight: a full ring leaves one empty.
+      { ioQueues: 1, ioQueueDepth: COMPARE_IODEPTH + 1 },
+    ));
   } catch (error) {
     if (!isNvmeDriverError(error) && !isPlacementError(error)) throw error;
     recorder.detach();

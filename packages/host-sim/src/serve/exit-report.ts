@@ -5,7 +5,7 @@
  * prints it as is.
  */
 import type { NbdStats } from '../nbd/stats.js';
-import { bytesText } from '../workload/format-report.js';
+import { bytesText, countersAndChecksLines } from '../workload/format-report.js';
 import type { RunCheck } from '../workload/run-checks.js';
 import type { RunCounters } from '../workload/run-report.js';
 import { commandsCompleted, type NvmeCommandCounters, statusCounts } from './nvme-command-counters.js';
@@ -40,7 +40,6 @@ export interface ServeReport {
 }
 
 const NS_PER_S = 1e9;
-const CHECK_WIDTH = 20;
 
 const count = (n: number): string => n.toLocaleString('en-US');
 
@@ -52,8 +51,6 @@ export function formatServeReport(report: ServeReport): string[] {
   const queues =
     config.ioQueues.length === 1 ? `I/O queue ${config.ioQueues[0]}` : `I/O queues ${config.ioQueues.join(', ')}`;
   const c = nvme.commands;
-  const e = counters.epc;
-  const d = counters.driver;
   const statuses = Object.entries(statusCounts(nvme))
     .map(([s, n]) => `${n} × ${s}`)
     .join('; ');
@@ -66,14 +63,7 @@ export function formatServeReport(report: ServeReport): string[] {
     `  NVMe: ${count(commandsCompleted(nvme))} commands (read ${count(c.read)}, write ${count(c.write)}, flush ${count(c.flush)}, dataset management ${count(c.dsm)}, write zeroes ${count(c.writeZeroes)}), ` +
       `${count(nvme.splitRequests)} requests split at MDTS or NLB, ${count(nvme.failed)} failed`,
     `  status: ${statuses || 'none'}`,
-    `  EPC (${config.profile}): ${e.memMapCalls} map calls, ${e.partialMaps} partial maps, ${e.memMapFailures} map failures, ${e.atuPrograms} ATU programs, slots high-water ${e.slotsHighWater}, live maps high-water ${e.liveMapsHighWater}`,
-    `       ${bytesText(e.bytesFromHost)} from host, ${bytesText(e.bytesToHost)} to host, ${e.dmaTransfers} DMA transfers, ${e.irqsRaised} IRQs raised, ${e.busFaults} bus faults`,
-    `  driver: ${d.submitted} commands submitted, ${d.completed} completed, ${d.interrupts} interrupts, ${d.doorbellWrites} doorbell writes, ${d.steps} device steps`,
-    'checks:',
   ];
-  for (const check of checks.list)
-    lines.push(`  ${check.passed ? 'PASS' : 'FAIL'} ${check.name.padEnd(CHECK_WIDTH)}${check.detail}`);
-  const failed = checks.list.filter((check) => !check.passed).map((check) => check.name);
-  lines.push(failed.length === 0 ? `PASS: all ${checks.list.length} checks passed` : `FAIL: ${failed.join(', ')}`);
+  lines.push(...countersAndChecksLines(config.profile, counters, checks));
   return lines;
 }

@@ -45,18 +45,21 @@ export interface OpenTarget {
   close(): void;
 }
 
-type DriverSetup = Omit<NvmeDriverOptions, 'placement' | 'seed'>;
+export type DriverSetup = Omit<NvmeDriverOptions, 'placement' | 'seed'>;
 
 /**
  * Opens the chosen target and brings the host driver up on it. QEMU is started first (hence
  * async) and always stopped again when bring-up fails.
  */
 export async function openTarget(choice: TargetChoice, driverOptions: DriverSetup = {}): Promise<OpenTarget> {
-  return choice.target === 'qemu' ? openQemu(choice, driverOptions) : openEpfsim(choice, driverOptions);
+  return choice.target === 'qemu' ? openQemu(choice, driverOptions) : openEpfsimTarget(choice, driverOptions);
 }
 
-function openEpfsim(choice: TargetChoice, driverOptions: DriverSetup): OpenTarget {
-  const testbed = createTestbed({
+/** The in-process testbed for a choice: the function on the profile's EPC, one RAM namespace. */
+export function epfsimTestbed(
+  choice: Pick<TargetChoice, 'profile' | 'strategy' | 'namespaceBytes' | 'blockSize'>,
+): Testbed {
+  return createTestbed({
     profile: choice.profile,
     function: {
       strategy: choice.strategy,
@@ -65,10 +68,31 @@ function openEpfsim(choice: TargetChoice, driverOptions: DriverSetup): OpenTarge
       ],
     },
   });
+}
+
+/**
+ * The host driver brought up on `testbed` with the chosen placement. Callers that watch the EPC
+ * from the first access (compare) attach to the testbed before calling this.
+ */
+export function bringUpDriver(
+  testbed: Testbed,
+  choice: Pick<TargetChoice, 'placement' | 'seed' | 'profile'>,
+  driverOptions: DriverSetup = {},
+): { readonly placement: PlacementPolicy; readonly driver: NvmeDriver } {
+  const placement = createPlacement(choice.placement, testbed.memory, { seed: choice.seed, profile: choice.profile });
+  const driver = new NvmeDriver(testbed.target, { ...driverOptions, placement, seed: choice.seed });
+  driver.init();
+  return { placement, driver };
+}
+
+/** {@link openTarget} for epfsim, which needs no waiting. */
+export function openEpfsimTarget(
+  choice: TargetChoice,
+  driverOptions: DriverSetup = {},
+): OpenTarget & { testbed: Testbed } {
+  const testbed = epfsimTestbed(choice);
   try {
-    const placement = createPlacement(choice.placement, testbed.memory, { seed: choice.seed, profile: choice.profile });
-    const driver = new NvmeDriver(testbed.target, { ...driverOptions, placement, seed: choice.seed });
-    driver.init();
+    const { placement, driver } = bringUpDriver(testbed, choice, driverOptions);
     return {
       kind: 'epfsim',
       target: testbed.target,

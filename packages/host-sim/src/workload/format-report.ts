@@ -5,7 +5,7 @@
  */
 import type { IoOp } from './io-request.js';
 import type { LatencySummary } from './latency-recorder.js';
-import type { TargetRunReport, WorkloadConfig } from './run-report.js';
+import type { TargetRunCounters, TargetRunReport, WorkloadConfig } from './run-report.js';
 import type { BlockSizeRange } from './workload-spec.js';
 
 const KIB = 1024;
@@ -119,11 +119,25 @@ export function formatRunReport(report: TargetRunReport): string[] {
         .join('; ') || 'none'
     }`,
   );
+  lines.push(...countersAndChecksLines(config.profile, counters, checks));
+  return lines;
+}
+
+/**
+ * The closing lines every report shares (`epfsim run`, `epfsim serve`): the EPC's counters where
+ * there is an EPC, the driver's, then each check and the verdict.
+ */
+export function countersAndChecksLines(
+  profile: string,
+  counters: TargetRunCounters,
+  checks: TargetRunReport['checks'],
+): string[] {
+  const lines: string[] = [];
   const e = counters.epc;
   const d = counters.driver;
   if (e !== undefined) {
     lines.push(
-      `  EPC (${config.profile}): ${e.memMapCalls} map calls, ${e.partialMaps} partial maps, ${e.memMapFailures} map failures, ${e.atuPrograms} ATU programs, slots high-water ${e.slotsHighWater}, live maps high-water ${e.liveMapsHighWater}`,
+      `  EPC (${profile}): ${e.memMapCalls} map calls, ${e.partialMaps} partial maps, ${e.memMapFailures} map failures, ${e.atuPrograms} ATU programs, slots high-water ${e.slotsHighWater}, live maps high-water ${e.liveMapsHighWater}`,
       `       ${bytesText(e.bytesFromHost)} from host, ${bytesText(e.bytesToHost)} to host, ${e.dmaTransfers} DMA transfers, ${e.irqsRaised} IRQs raised, ${e.busFaults} bus faults`,
     );
   }
