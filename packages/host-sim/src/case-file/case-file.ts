@@ -6,6 +6,7 @@
  * what to expect (statuses, data, the only device accesses allowed to fail). Addresses are hex
  * strings so 64-bit values survive JSON. `replay-case.ts` runs one.
  */
+import type { Sqe } from '@epfsim/nvme-spec-types';
 
 export const CASE_FILE_KIND = 'epfsim-case';
 export const CASE_FILE_VERSION = 1;
@@ -91,4 +92,23 @@ export interface CaseFile {
   readonly ioQueues: readonly CaseQueue[];
   readonly memory: readonly CaseMemory[];
   readonly commands: readonly CaseCommand[];
+}
+
+/** The SQE fields a case command gives (its CID is the replayer's to choose). */
+export function caseCommandSqe(cmd: CaseCommand): Partial<Sqe> {
+  return {
+    opcode: cmd.opcode,
+    fuse: cmd.fuse,
+    psdt: cmd.psdt,
+    nsid: cmd.nsid,
+    mptr: cmd.mptr,
+    prp1: cmd.prp1,
+    prp2: cmd.prp2,
+    cdw10: cmd.cdw[0],
+    cdw11: cmd.cdw[1],
+    cdw12: cmd.cdw[2],
+    cdw13: cmd.cdw[3],
+    cdw14: cmd.cdw[4],
+    cdw15: cmd.cdw[5],
+  };
 }

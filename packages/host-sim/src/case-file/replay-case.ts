@@ -73,7 +73,7 @@ import type { HostMemory } from '../memory/host-memory.js';
 import { formatRange, type HostRange, rangeEnd, rangesOverlap } from '../memory/host-range.js';
 import { createTestbed, type Testbed } from '../target/epfsim-target.js';
 import type { NvmeTarget } from '../target/target.js';
-import type { CaseCommand, CaseFile, CaseQueue, CaseRange } from './case-file.js';
+import { type CaseCommand, type CaseFile, type CaseQueue, type CaseRange, caseCommandSqe } from './case-file.js';
 
 /** Simulated time a command (or a bring-up step) may take before the replay gives up on it. */
 export const CASE_COMMAND_TIMEOUT_MS = 1000;
@@ -422,21 +422,7 @@ class CaseReplay {
     const memory = this.tb.memory;
     for (const [index, cmd] of this.c.commands.entries()) {
       const grants = (cmd.grants ?? []).map((g) => memory.grant(g));
-      const pending = this.submit(cmd.qid, {
-        opcode: cmd.opcode,
-        fuse: cmd.fuse,
-        psdt: cmd.psdt,
-        nsid: cmd.nsid,
-        mptr: cmd.mptr,
-        prp1: cmd.prp1,
-        prp2: cmd.prp2,
-        cdw10: cmd.cdw[0],
-        cdw11: cmd.cdw[1],
-        cdw12: cmd.cdw[2],
-        cdw13: cmd.cdw[3],
-        cdw14: cmd.cdw[4],
-        cdw15: cmd.cdw[5],
-      });
+      const pending = this.submit(cmd.qid, caseCommandSqe(cmd));
       const completed = this.wait(pending);
       for (const g of grants) memory.revoke(g);
       const failures = completed

@@ -8,7 +8,7 @@
  */
 import { sizeLabel, strategyColour } from './chart-style.js';
 import type { CompareReport, ProfileEdges } from './compare-report.js';
-import { element, svgText } from './svg.js';
+import { chartSvg, element, svgText } from './svg.js';
 
 /** Both axes run over powers of two from 2^0 to 2^MAX_BITS (bigger values sit at the end). */
 const MAX_BITS = 32;
@@ -147,20 +147,11 @@ export function failureAddressesSvg(report: CompareReport): string {
             Math.floor(i / perRow) * (PANEL.height + PANEL.gap),
           ),
         );
-  return element(
-    'svg',
-    {
-      id: 'failure-addresses',
-      'data-chart': 'failure-addresses',
-      'data-points': parts.filter((p) => p.startsWith('<circle class="point"')).length,
-      width,
-      height,
-      viewBox: `0 0 ${width} ${height}`,
-      role: 'img',
-      'font-family': 'system-ui, sans-serif',
-      'font-size': 11,
-    },
-    element('title', {}, 'Where the failing host accesses sat relative to alignment and map-limit edges'),
-    ...parts,
+  return chartSvg(
+    'failure-addresses',
+    { name: 'points', value: parts.filter((p) => p.startsWith('<circle class="point"')).length },
+    { width, height },
+    'Where the failing host accesses sat relative to alignment and map-limit edges',
+    parts,
   );
 }

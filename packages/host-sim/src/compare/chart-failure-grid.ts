@@ -4,7 +4,7 @@
  */
 import { failureColour } from './chart-style.js';
 import type { CompareReport } from './compare-report.js';
-import { element, svgText } from './svg.js';
+import { chartSvg, element, svgText } from './svg.js';
 
 const CELL = { width: 104, height: 34 } as const;
 const MARGIN = { left: 96, top: 44, right: 8, bottom: 8 } as const;
@@ -63,20 +63,11 @@ export function failureGridSvg(report: CompareReport): string {
   });
   const width = MARGIN.left + profiles.length * CELL.width + MARGIN.right;
   const height = MARGIN.top + strategies.length * CELL.height + MARGIN.bottom;
-  return element(
-    'svg',
-    {
-      id: 'failure-grid',
-      'data-chart': 'failure-grid',
-      'data-cells': cells,
-      width,
-      height,
-      viewBox: `0 0 ${width} ${height}`,
-      role: 'img',
-      'font-family': 'system-ui, sans-serif',
-      'font-size': 11,
-    },
-    element('title', {}, 'Failed commands by strategy, profile and placement'),
-    ...parts,
+  return chartSvg(
+    'failure-grid',
+    { name: 'cells', value: cells },
+    { width, height },
+    'Failed commands by strategy, profile and placement',
+    parts,
   );
 }

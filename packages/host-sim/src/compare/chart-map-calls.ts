@@ -5,7 +5,7 @@
  */
 import { strategyColour } from './chart-style.js';
 import type { CompareReport } from './compare-report.js';
-import { element, svgText } from './svg.js';
+import { chartSvg, element, svgText } from './svg.js';
 
 /** Map calls from this number up share the last bar. */
 export const OVERFLOW_BIN = 16;
@@ -95,20 +95,11 @@ export function mapCallsHistogramSvg(report: CompareReport): string {
   const bars = parts.filter((p) => p.startsWith('<rect class="bar"')).length;
   const width = MARGIN.left + profiles.length * (PANEL.width + PANEL.gapX) + MARGIN.right;
   const height = MARGIN.top + strategies.length * (PANEL.height + PANEL.gapY) + MARGIN.bottom;
-  return element(
-    'svg',
-    {
-      id: 'map-calls-histogram',
-      'data-chart': 'map-calls-histogram',
-      'data-bars': bars,
-      width,
-      height,
-      viewBox: `0 0 ${width} ${height}`,
-      role: 'img',
-      'font-family': 'system-ui, sans-serif',
-      'font-size': 11,
-    },
-    element('title', {}, 'Map calls per command, by strategy and profile'),
-    ...parts,
+  return chartSvg(
+    'map-calls-histogram',
+    { name: 'bars', value: bars },
+    { width, height },
+    'Map calls per command, by strategy and profile',
+    parts,
   );
 }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NvmeFunctionOptions } from '@epfsim/nvme-epf';
 import { AdminOpcode, encodeSqe, isSuccess, sqe } from '@epfsim/nvme-spec-types';
-import type { CaseCommand, CaseFile } from '../case-file/case-file.js';
+import { type CaseCommand, type CaseFile, caseCommandSqe } from '../case-file/case-file.js';
 import { type CaseReport, type CommandReport, opcodeText, replayCase } from '../case-file/replay-case.js';
 import type { CaseRunner } from '../fuzz/fuzz-case.js';
 import { QemuCaseRunner } from '../qemu/qemu-case-runner.js';
@@ -120,23 +120,7 @@ function outcome(r: CommandReport): CommandOutcome {
 }
 
 function observation(cmd: CaseCommand, e: CommandReport, q: CommandReport): Observation {
-  const bytes = encodeSqe(
-    sqe({
-      opcode: cmd.opcode,
-      fuse: cmd.fuse,
-      psdt: cmd.psdt,
-      nsid: cmd.nsid,
-      mptr: cmd.mptr,
-      prp1: cmd.prp1,
-      prp2: cmd.prp2,
-      cdw10: cmd.cdw[0],
-      cdw11: cmd.cdw[1],
-      cdw12: cmd.cdw[2],
-      cdw13: cmd.cdw[3],
-      cdw14: cmd.cdw[4],
-      cdw15: cmd.cdw[5],
-    }),
-  );
+  const bytes = encodeSqe(sqe(caseCommandSqe(cmd)));
   return { caseId: GENERATED, field: 'status', qid: cmd.qid, sqe: bytes, epfsim: outcome(e), qemu: outcome(q) };
 }
 

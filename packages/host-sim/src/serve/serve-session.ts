@@ -12,6 +12,7 @@ import type { NbdStats } from '../nbd/stats.js';
 import type { Testbed } from '../target/epfsim-target.js';
 import { LatencyRecorder } from '../workload/latency-recorder.js';
 import { countLeaks, type RunCheck, runChecks, type ShutdownObservation } from '../workload/run-checks.js';
+import { functionCounters } from '../workload/run-report.js';
 import type { WorkloadResult } from '../workload/workload-result.js';
 import { CommandPump } from './command-pump.js';
 import type { ServeConfig, ServeReport } from './exit-report.js';
@@ -149,15 +150,7 @@ export async function startServeSession(
       counters: {
         epc: { ...testbed.epc.counters },
         driver: { ...driver.stats },
-        function: {
-          commandsFetched: f.commandsFetched,
-          commandsCompleted: f.commandsCompleted,
-          interruptsRaised: f.interruptsRaised,
-          cqePostsMapped: f.cqePostsMapped,
-          cqePostsTransferred: f.cqePostsTransferred,
-          dataBytesFromHost: f.dataBytesFromHost,
-          dataBytesToHost: f.dataBytesToHost,
-        },
+        function: functionCounters(f),
       },
       checks: { passed: checks.every((c) => c.passed), list: checks },
     };

@@ -69,6 +69,19 @@ export interface FunctionCounters {
   readonly dataBytesToHost: number;
 }
 
+/** A copy of the function's counts as a report shows them. */
+export function functionCounters(f: FunctionCounters): FunctionCounters {
+  return {
+    commandsFetched: f.commandsFetched,
+    commandsCompleted: f.commandsCompleted,
+    interruptsRaised: f.interruptsRaised,
+    cqePostsMapped: f.cqePostsMapped,
+    cqePostsTransferred: f.cqePostsTransferred,
+    dataBytesFromHost: f.dataBytesFromHost,
+    dataBytesToHost: f.dataBytesToHost,
+  };
+}
+
 export interface RunCounters {
   readonly epc: Readonly<EpcCounters>;
   readonly driver: Readonly<DriverStats>;
@@ -183,15 +196,7 @@ export async function runOnTestbed(
         ...(f === undefined
           ? {}
           : {
-              function: {
-                commandsFetched: f.commandsFetched,
-                commandsCompleted: f.commandsCompleted,
-                interruptsRaised: f.interruptsRaised,
-                cqePostsMapped: f.cqePostsMapped,
-                cqePostsTransferred: f.cqePostsTransferred,
-                dataBytesFromHost: f.dataBytesFromHost,
-                dataBytesToHost: f.dataBytesToHost,
-              },
+              function: functionCounters(f),
             }),
       },
       checks: { passed: checks.every((c) => c.passed), list: checks },
