@@ -36,7 +36,7 @@ type StatusDef = readonly [sct: Sct, sc: number, name: string];
 /**
  * Every status code the simulator knows, keyed by its Linux name (`NVME_SC_<key>`), with its
  * specification name. Generic: NVMe Base 1.4 §4.6.1.2.1; command specific: §4.6.1.2.2;
- * media and data integrity: §4.6.1.2.3.
+ * media and data integrity: §4.6.1.2.3; path related: Figure 130 (NVMe 1.4 lists them, 2.0 §3.3.3.2.4).
  */
 const STATUS_DEFS = {
   SUCCESS: [Sct.GENERIC, 0x00, 'Successful Completion'],
@@ -104,6 +104,13 @@ const STATUS_DEFS = {
   COMPARE_FAILED: [Sct.MEDIA, 0x85, 'Compare Failure'],
   ACCESS_DENIED: [Sct.MEDIA, 0x86, 'Access Denied'],
   UNWRITTEN_BLOCK: [Sct.MEDIA, 0x87, 'Deallocated or Unwritten Logical Block'],
+  INTERNAL_PATH_ERROR: [Sct.PATH, 0x00, 'Internal Path Error'],
+  ANA_PERSISTENT_LOSS: [Sct.PATH, 0x01, 'Asymmetric Access Persistent Loss'],
+  ANA_INACCESSIBLE: [Sct.PATH, 0x02, 'Asymmetric Access Inaccessible'],
+  ANA_TRANSITION: [Sct.PATH, 0x03, 'Asymmetric Access Transition'],
+  CTRL_PATH_ERROR: [Sct.PATH, 0x60, 'Controller Pathing Error'],
+  HOST_PATH_ERROR: [Sct.PATH, 0x70, 'Host Pathing Error'],
+  HOST_ABORTED_CMD: [Sct.PATH, 0x71, 'Command Aborted By Host'],
 } as const satisfies Record<string, StatusDef>;
 
 /** Name of a known status, as in Linux `NVME_SC_<name>` without the prefix. */

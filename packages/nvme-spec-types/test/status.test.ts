@@ -87,6 +87,14 @@ const SPEC_STATUS: readonly (readonly [sct: number, sc: number, name: string])[]
   [2, 0x85, 'Compare Failure'],
   [2, 0x86, 'Access Denied'],
   [2, 0x87, 'Deallocated or Unwritten Logical Block'],
+  // Path Related Status (NVMe 1.4 Figure 130).
+  [3, 0x00, 'Internal Path Error'],
+  [3, 0x01, 'Asymmetric Access Persistent Loss'],
+  [3, 0x02, 'Asymmetric Access Inaccessible'],
+  [3, 0x03, 'Asymmetric Access Transition'],
+  [3, 0x60, 'Controller Pathing Error'],
+  [3, 0x70, 'Host Pathing Error'],
+  [3, 0x71, 'Command Aborted By Host'],
 ];
 
 describe('status encoding', () => {
