@@ -19,15 +19,16 @@ export interface CommandSpec {
   readonly data?: {
     readonly length: number;
     /** Bytes for a host-to-controller transfer (padded with zeroes to the layout's length). */
-    readonly payload?: Uint8Array;
-    readonly placement?: PlacementPolicy;
+    readonly payload?: Uint8Array | undefined;
+    readonly placement?: PlacementPolicy | undefined;
     readonly command?: CommandContext;
   };
   /** Prebuilt layout (its grants are made by the driver, its release done at completion). */
   readonly layout?: CommandLayout;
-  readonly timeoutMs?: number;
+  // `| undefined` on the fields an LBA command always carries: one object shape per command on the hot path.
+  readonly timeoutMs?: number | undefined;
   /** Leave controller-to-host bytes in the host buffer: the caller does not look at them (fio with verify off). */
-  readonly discardData?: boolean;
+  readonly discardData?: boolean | undefined;
 }
 
 /** Where an I/O goes and how its buffer is placed. */

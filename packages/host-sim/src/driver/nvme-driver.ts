@@ -551,9 +551,7 @@ export class NvmeDriver {
       nsze: ns?.nsze ?? 0n,
       mdtsBytes: this.controller?.mdtsBytes ?? 0,
     };
-    const spec = lbaCommand(opcode, context, payload, io.placement);
-    if (io.timeoutMs === undefined && io.discardData === undefined) return this.submit(this.ioQueue(io), spec);
-    return this.submit(this.ioQueue(io), { ...spec, ...timeout(io), ...(io.discardData ? { discardData: true } : {}) });
+    return this.submit(this.ioQueue(io), lbaCommand(opcode, context, payload, io));
   }
 
   /** Waits for a command and returns its completion and, for controller-to-host data, its bytes. */

@@ -169,7 +169,10 @@ export class NvmeBlockDevice implements BlockDevice {
 
   private async readPiece(p: Piece): Promise<Uint8Array> {
     const what = `Read of LBA ${p.slba}+${p.nlb}`;
-    const cmd = await this.submit(lbaCommand(NvmOpcode.READ, this.context(p), undefined, this.placement), what);
+    const cmd = await this.submit(
+      lbaCommand(NvmOpcode.READ, this.context(p), undefined, { placement: this.placement }),
+      what,
+    );
     this.check(cmd, what);
     const data = cmd.data;
     if (data === undefined || data.length !== p.nlb * this.blockSize)
@@ -181,7 +184,7 @@ export class NvmeBlockDevice implements BlockDevice {
 
   private async writePiece(p: Piece, payload: Uint8Array, fua: boolean): Promise<void> {
     const what = `Write of LBA ${p.slba}+${p.nlb}`;
-    const spec = lbaCommand(NvmOpcode.WRITE, this.context(p), payload, this.placement);
+    const spec = lbaCommand(NvmOpcode.WRITE, this.context(p), payload, { placement: this.placement });
     const cmd = await this.submit(fua ? withFua(spec, READ_WRITE.CDW12.FUA) : spec, what);
     this.check(cmd, what);
     this.counters.commands.write++;
