@@ -30,9 +30,15 @@ export function isPowerOfTwo(value: number): boolean {
   return Number.isSafeInteger(value) && value > 0 && 2 ** Math.round(Math.log2(value)) === value;
 }
 
+const U32_N = 0x1_0000_0000n;
+
 /** fls64(): index (1-based) of the most significant set bit; 0 for 0. */
 export function fls64(value: bigint): number {
-  return value === 0n ? 0 : value.toString(2).length;
+  if (value < 0n) throw new RangeError(`fls64 of negative ${value}`);
+  // Two 32-bit halves through Math.clz32: no string per call (align_addr calls this per map).
+  if (value < U32_N) return 32 - Math.clz32(Number(value));
+  if (value < U32_N * U32_N) return 64 - Math.clz32(Number(value >> 32n));
+  return value.toString(2).length;
 }
 
 /** ceil(log2(value)) for a positive integer. */
