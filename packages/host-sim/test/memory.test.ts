@@ -70,6 +70,21 @@ describe('grant table', () => {
     for (let b = start; b < start + len; b++) if (!covered[direction].has(b)) expected = false;
     expect(t.allows(BigInt(start), len, direction)).toBe(expected);
   });
+
+  it('keeps ranges apart whose index buckets share a key (2^46 bytes apart)', () => {
+    const t = new GrantTable();
+    const low = 0x1000n;
+    const high = low + 2n ** 46n;
+    t.grant({ addr: low, size: 4096, direction: 'write' });
+    expect(t.allows(low, 4096, 'write')).toBe(true);
+    expect(t.allows(high, 4096, 'write')).toBe(false);
+    expect(t.allows(high - 8n, 16, 'write')).toBe(false);
+    const id = t.grant({ addr: high, size: 4096, direction: 'write' });
+    expect(t.allows(high, 4096, 'write')).toBe(true);
+    t.revoke(id);
+    expect(t.allows(high, 4096, 'write')).toBe(false);
+    expect(t.allows(low, 4096, 'write')).toBe(true);
+  });
 });
 
 describe('host memory', () => {
