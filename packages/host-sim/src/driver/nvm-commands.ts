@@ -24,7 +24,7 @@ const U32_MASK_N = 0xffff_ffffn;
 /**
  * Read, Write, Compare (and other SLBA/NLB commands with data): SLBA in CDW11:10, NLB 0's based (C-2).
  * Every field is always present (absent ones undefined), so the driver sees one object shape for
- * every I/O: a conditional spread here made each spec a slow-mode object and cost 20 % of a 4 KiB read.
+ * every I/O: a conditional spread here made each spec a slow-mode object, a third of a 4 KiB read's time.
  */
 export function lbaCommand(
   opcode: number,
