@@ -1,9 +1,9 @@
 import type { ParseArgsConfig } from 'node:util';
-import { type EpcProfile, STRATEGY_NAMES, type StrategyName } from '@epfsim/epc-core';
+import { STRATEGY_NAMES } from '@epfsim/epc-core';
 import type { NvmeDriverOptions } from '../driver/driver-options.js';
 import type { NvmeDriver } from '../driver/nvme-driver.js';
 import type { PlacementPolicy } from '../placement/layout.js';
-import { PLACEMENT_NAMES, type PlacementName } from '../placement/placement-factory.js';
+import { PLACEMENT_NAMES } from '../placement/placement-factory.js';
 import type { Testbed } from '../target/epfsim-target.js';
 import { openEpfsimTarget, TARGET_KINDS, type TargetChoice } from '../target/open-target.js';
 import { parseChoice, parseInteger, parseSize } from './options.js';
@@ -33,14 +33,8 @@ export const TESTBED_FLAGS_HELP = `testbed:
                              qemu-system-x86_64; placements stay in its 240 MiB of guest RAM, and the
                              EPC checks are not applicable)`;
 
-export interface TestbedChoice extends TargetChoice {
-  readonly profile: EpcProfile;
-  readonly strategy: StrategyName;
-  readonly placement: PlacementName;
-  readonly seed: number;
-  readonly namespaceBytes: number;
-  readonly blockSize: 512 | 4096;
-}
+/** The flags' choice of target, profile, strategy, placement and namespace. */
+export type TestbedChoice = TargetChoice;
 
 export const TESTBED_DEFAULTS = {
   target: 'epfsim',

@@ -4,15 +4,14 @@
  * accepting, let accepted requests finish, NVMe Flush, controller shutdown, then the checks of
  * `epfsim run` over what was served.
  */
-import { EpcContractError } from '@epfsim/epc-core';
 import type { NvmeDriver } from '../driver/nvme-driver.js';
-import { isNvmeDriverError } from '../errors.js';
 import { type NbdServer, startNbdServer } from '../nbd/nbd-server.js';
 import type { NbdStats } from '../nbd/stats.js';
 import type { Testbed } from '../target/epfsim-target.js';
 import { LatencyRecorder } from '../workload/latency-recorder.js';
-import { countLeaks, type RunCheck, runChecks, type ShutdownObservation } from '../workload/run-checks.js';
+import { type RunCheck, runChecks, shutDownObserved } from '../workload/run-checks.js';
 import { functionCounters } from '../workload/run-report.js';
+import { emptyVerify } from '../workload/workload-engine.js';
 import type { WorkloadResult } from '../workload/workload-result.js';
 import { CommandPump } from './command-pump.js';
 import type { ServeConfig, ServeReport } from './exit-report.js';
@@ -124,19 +123,7 @@ export async function startServeSession(
       // Counted with the failed commands (the io-errors check), or the controller is gone (completed).
     }
     const elapsedNs = performance.now() * NS_PER_MS - startedNs;
-    const leaksBeforeShutdown = countLeaks(testbed);
-    let shutdownError: string | undefined;
-    try {
-      driver.shutdown();
-    } catch (e) {
-      if (!isNvmeDriverError(e) && !(e instanceof EpcContractError)) throw e;
-      shutdownError = e.message;
-    }
-    const shutdown: ShutdownObservation = {
-      leaksBeforeShutdown,
-      mapsAfterShutdown: testbed.epc.liveMaps.length,
-      ...(shutdownError === undefined ? {} : { shutdownError }),
-    };
+    const shutdown = shutDownObserved(driver, testbed);
     const nbd = snapshotNbd(server.stats);
     const served = servedAsWorkload(nvme, elapsedNs, qids, config.queueDepth, pump.failure);
     const checks = runChecks(testbed, driver, served, shutdown).map((c) => describeServed(c, nbd, nvme, reason));
@@ -201,17 +188,7 @@ function servedAsWorkload(
     },
     statuses: statusCounts(nvme),
     errors: nvme.failed,
-    verify: {
-      enabled: false,
-      readsChecked: 0,
-      bytesCompared: 0,
-      blocksChecked: 0,
-      blocksWithData: 0,
-      bytesDiscarded: 0,
-      blocksNotVerifiable: 0,
-      mismatchedBlocks: 0,
-      mismatches: [],
-    },
+    verify: emptyVerify(),
     end: failure === undefined ? 'runtime' : 'error',
     ...(failure === undefined ? {} : { error: failure.message }),
     queueIds,

@@ -5,6 +5,7 @@
  */
 import { EpcContractError, hex } from '@epfsim/epc-core';
 import type { NvmeDriver } from '../driver/nvme-driver.js';
+import { isNvmeDriverError } from '../errors.js';
 import type { Testbed } from '../target/epfsim-target.js';
 import type { WorkloadResult } from './workload-result.js';
 
@@ -60,6 +61,26 @@ export function countLeaks(testbed: Testbed): number {
     const persistent = testbed.fn.persistentMaps();
     return testbed.epc.liveMaps.filter((m) => !persistent.has(m)).length;
   }
+}
+
+/**
+ * Counts the leaks left by the run, shuts the controller down and counts the maps left after it.
+ * A driver or EPC contract error in shutdown is an observation for the checks, not a crash.
+ */
+export function shutDownObserved(driver: NvmeDriver, testbed: Testbed | undefined): ShutdownObservation {
+  const leaksBeforeShutdown = testbed === undefined ? 0 : countLeaks(testbed);
+  let shutdownError: string | undefined;
+  try {
+    driver.shutdown();
+  } catch (e) {
+    if (!isNvmeDriverError(e) && !(e instanceof EpcContractError)) throw e;
+    shutdownError = e.message;
+  }
+  return {
+    leaksBeforeShutdown,
+    mapsAfterShutdown: testbed === undefined ? 0 : testbed.epc.liveMaps.length,
+    ...(shutdownError === undefined ? {} : { shutdownError }),
+  };
 }
 
 function check(name: CheckName, passed: boolean, detail: string): RunCheck {

@@ -3,13 +3,12 @@
  * (results), what the EPC, the host driver and the function counted (counters), and the checks.
  * `epfsim run --json` prints it as is.
  */
-import { EpcContractError, type EpcCounters } from '@epfsim/epc-core';
+import type { EpcCounters } from '@epfsim/epc-core';
 import type { DriverStats } from '../driver/driver-types.js';
 import type { NvmeDriver } from '../driver/nvme-driver.js';
-import { isNvmeDriverError } from '../errors.js';
 import type { Testbed } from '../target/epfsim-target.js';
 import type { TraceFormat } from '../trace/trace-request.js';
-import { countLeaks, type RunCheck, runChecks } from './run-checks.js';
+import { type RunCheck, runChecks, shutDownObserved } from './run-checks.js';
 import type { RwMode } from './rw-mode.js';
 import { runWorkload, type WorkloadRunOptions } from './workload-engine.js';
 import type { WorkloadResult } from './workload-result.js';
@@ -166,19 +165,7 @@ export async function runOnTestbed(
       bytes: ns === undefined ? 0 : Number(ns.nsze) * ns.blockSize,
     };
     const results = await runWorkload(driver, spec, options);
-    const leaksBeforeShutdown = testbed === undefined ? 0 : countLeaks(testbed);
-    let shutdownError: string | undefined;
-    try {
-      driver.shutdown();
-    } catch (e) {
-      if (!isNvmeDriverError(e) && !(e instanceof EpcContractError)) throw e;
-      shutdownError = e.message;
-    }
-    const shutdown = {
-      leaksBeforeShutdown,
-      mapsAfterShutdown: testbed === undefined ? 0 : testbed.epc.liveMaps.length,
-      ...(shutdownError === undefined ? {} : { shutdownError }),
-    };
+    const shutdown = shutDownObserved(driver, testbed);
     const checks = runChecks(testbed, driver, results, shutdown);
     const f = testbed?.fn.stats;
     return {

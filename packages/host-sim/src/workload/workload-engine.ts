@@ -86,7 +86,8 @@ function defaultClockNs(): number {
   return performance.now() * NS_PER_MS;
 }
 
-function emptyVerify(): VerifySummary {
+/** The verify summary of a run that verifies nothing. */
+export function emptyVerify(): VerifySummary {
   return {
     enabled: false,
     readsChecked: 0,
