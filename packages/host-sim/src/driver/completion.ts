@@ -2,13 +2,12 @@
  * A command's outcome as the host driver reports it: the controller's CQE, or the host's own
  * ending of a command the controller never completed (timeout, then reset).
  */
-import { type NvmeStatus, SC, Status } from '@epfsim/nvme-spec-types';
+import { type NvmeStatus, Status } from '@epfsim/nvme-spec-types';
 
 /**
  * Host Aborted Command, 3/71h: what Linux completes a request with when it cancels it during a
  * controller reset (`NVME_SC_HOST_ABORTED_CMD`, a path-related status the host sets itself).
  */
-export const SC_HOST_ABORTED_CMD = SC.HOST_ABORTED_CMD;
 export const STATUS_HOST_ABORTED: NvmeStatus = Status.HOST_ABORTED_CMD;
 
 /** How a command ended. */
