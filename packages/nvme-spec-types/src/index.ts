@@ -15,5 +15,6 @@ export * from './prp.js';
 export * from './registers.js';
 export * from './sgl.js';
 export * from './sqe.js';
+export * from './sqe-fields.js';
 export * from './status.js';
 export * from './struct.js';

@@ -14,18 +14,9 @@ import {
   CC_CSS,
   CC_SHN,
   Cns,
-  CQE,
   CQE_SIZE,
-  CQE_STATUS,
   CSTS,
   CSTS_SHST,
-  cqeCid,
-  cqeDw0,
-  cqeDw1,
-  cqeSqhd,
-  cqeSqid,
-  cqeStatus,
-  cqHeadDoorbell,
   DataDirection,
   type DsmRange,
   decodeCap,
@@ -69,9 +60,16 @@ import {
   sqeSetNsid,
   sqeSetOpcode,
   sqeSetPsdt,
-  sqTailDoorbell,
   type VsFields,
 } from '@epfsim/nvme-spec-types';
+import {
+  type CompletionEntry,
+  type HostCq,
+  type HostSq,
+  MAX_TAGS,
+  type ProtocolViolation,
+  QueueEngine,
+} from '@epfsim/nvme-host';
 import { NvmeDriverError } from '../errors.js';
 import type { GrantId, GrantSpec } from '../memory/grant-table.js';
 import {
@@ -106,11 +104,9 @@ import {
   resolveDriverOptions,
 } from './driver-options.js';
 import type { CommandSpec, DriverState, DriverStats, IoOptions, IoResult, QueueSnapshot } from './driver-types.js';
-import { HostCompletionQueue, HostSubmissionQueue, MAX_QUEUE_DEPTH } from './host-queues.js';
 import { type ControllerInfo, controllerInfo, type NamespaceInfo, namespaceInfo } from './identify-info.js';
 import { dsmCommand, flushCommand, lbaCommand, writeZeroesCommand } from './nvm-commands.js';
 import type { PendingCommand } from './pending-command.js';
-import { type ProtocolViolation, type ProtocolViolationKind, VIOLATION_LOG_LIMIT } from './protocol-violation.js';
 
 /** Controller page: the driver always programs CC.MPS = 0 (4 KiB), as Linux does. */
 const CTRL_MPS = 0;
@@ -118,13 +114,21 @@ const CTRL_MPS = 0;
 const FALLBACK_BLOCK_SIZE = 512;
 /** Admin vector: the admin CQ always uses vector 0. */
 const ADMIN_VECTOR = 0;
+/** Deepest I/O queue the driver creates: one CID tag per slot, as Linux's blk-mq tags. */
+export const MAX_QUEUE_DEPTH = MAX_TAGS;
+
+/** What the driver holds for a queue's ring: its placement and its IOMMU grant. */
+interface RingResources {
+  readonly placed: PlacedQueue;
+  readonly grant: GrantId;
+}
 
 /** The host driver. */
 export class NvmeDriver {
   readonly target: NvmeTarget;
   readonly placement: PlacementPolicy;
-  readonly violations: ProtocolViolation[] = [];
-  violationCount = 0;
+  /** The host queue engine: rings, doorbells, CQE validation, interrupts per vector. */
+  readonly engine: QueueEngine<PendingCommand>;
   readonly stats: DriverStats = {
     submitted: 0,
     completed: 0,
@@ -145,28 +149,42 @@ export class NvmeDriver {
   vectors = 0;
   state: DriverState = 'new';
   private readonly options: ResolvedDriverOptions;
-  private readonly sqs: (HostSubmissionQueue | undefined)[] = [];
-  private readonly cqs: (HostCompletionQueue | undefined)[] = [];
-  private readonly vectorSeen: number[] = [];
-  /** Interrupt total when the vectors were last looked at (-1: look at them next time). */
-  private interruptTotalSeen = -1;
+  private readonly sqRings: (RingResources | undefined)[] = [];
+  private readonly cqRings: (RingResources | undefined)[] = [];
   /** Per vector, the CQs it interrupts for (and every CQ without interrupts), in qid order; rebuilt when CQs change. */
-  private reapLists: HostCompletionQueue[][] | null = null;
+  private reapLists: HostCq[][] | null = null;
+  private readonly reapFired = (v: number): void => {
+    const byVector = this.cqsByVector();
+    let n = 0;
+    for (const cq of byVector[v] as HostCq[]) if (this.engine.cq(cq.qid) === cq) n += this.engine.reap(cq);
+    this.stats.interrupts++;
+    this.reapedNow += n;
+  };
+  private reapedNow = 0;
   private ioQids: number[] = [];
   private nextIo = 0;
   private pageSize = mpsToPageSize(CTRL_MPS);
-  private dstrd = 0;
   /** Bring-up or shutdown in progress: a timeout there throws instead of resetting the controller. */
   private noRecovery = false;
   private readonly sqeBytes = new Uint8Array(SQE_SIZE);
   private readonly sqeView = new DataView(this.sqeBytes.buffer);
-  private readonly cqeBytes = new Uint8Array(CQE_SIZE);
-  private readonly cqeView = new DataView(this.cqeBytes.buffer);
 
   constructor(target: NvmeTarget, options: NvmeDriverOptions = {}) {
     this.target = target;
     this.placement = options.placement ?? new LinuxPlacement(target.memory, { seed: options.seed ?? 1 });
     this.options = resolveDriverOptions(options);
+    this.engine = new QueueEngine<PendingCommand>(target, {
+      onCompletion: (cmd, cqe) => this.completed(cmd, cqe),
+    });
+  }
+
+  /** What the host saw the controller do wrong (the engine's record). */
+  get violations(): readonly ProtocolViolation[] {
+    return this.engine.violations;
+  }
+
+  get violationCount(): number {
+    return this.engine.violationCount;
   }
 
   // ---- bring-up ----
@@ -192,7 +210,7 @@ export class NvmeDriver {
     if ((cap.CSS & CAP_CSS.NVM) === 0) throw new NvmeDriverError('UNSUPPORTED', 'CAP.CSS: no NVM command set');
     this.cap = cap;
     this.vs = vs;
-    this.dstrd = cap.DSTRD;
+    this.engine.dstrd = cap.DSTRD;
     return { cap, vs };
   }
 
@@ -230,6 +248,7 @@ export class NvmeDriver {
     const mode = this.options.interrupts;
     this.interruptMode = 'poll';
     this.vectors = 0;
+    this.engine.setInterruptMode('none', 0);
     if (mode === 'poll') return;
     const order: DriverInterruptMode[] =
       mode === 'msix' ? ['msix', 'msi', 'intx'] : mode === 'msi' ? ['msi', 'intx'] : ['intx'];
@@ -248,8 +267,7 @@ export class NvmeDriver {
         break;
       }
     }
-    for (let v = 0; v < this.vectors; v++) this.vectorSeen[v] = this.target.interrupts.count(v);
-    this.interruptTotalSeen = -1;
+    this.engine.setInterruptMode(this.interruptMode === 'poll' ? 'none' : this.interruptMode, this.vectors);
     this.reapLists = null;
   }
 
@@ -288,7 +306,7 @@ export class NvmeDriver {
   private configureAdminQueue(): void {
     const depth = this.options.adminQueueDepth;
     const cq = this.makeCq(0, depth, this.interruptMode === 'poll' ? undefined : ADMIN_VECTOR);
-    const sq = this.makeSq(0, depth, cq);
+    const sq = this.makeSq(0, depth, 0);
     this.target.mmioWrite32(NVME_REG_AQA, packFields(AQA, { ASQS: depth - 1, ACQS: depth - 1 }));
     this.target.mmioWrite64(NVME_REG_ASQ, sq.base);
     this.target.mmioWrite64(NVME_REG_ACQ, cq.base);
@@ -366,30 +384,27 @@ export class NvmeDriver {
   private createIoQueuePair(qid: number, depth: number): void {
     const vector = this.interruptMode === 'poll' ? undefined : this.vectorFor(qid);
     const cq = this.makeCq(qid, depth, vector);
-    const createCq = this.admin(createIoCqCommand(qid, depth, vector, this.queueLayout(cq.placed)));
+    const createCq = this.admin(createIoCqCommand(qid, depth, vector, this.queueLayout(this.cqRings[qid])));
     if (!isSuccess(createCq.status)) {
-      this.dropCq(cq);
+      this.dropCq(cq.qid);
       this.checkAdmin(createCq, `Create I/O CQ ${qid}`);
     }
-    const sq = this.makeSq(qid, depth, cq);
-    const createSq = this.admin(createIoSqCommand(qid, depth, qid, this.queueLayout(sq.placed)));
+    this.makeSq(qid, depth, qid);
+    const createSq = this.admin(createIoSqCommand(qid, depth, qid, this.queueLayout(this.sqRings[qid])));
     if (!isSuccess(createSq.status)) {
-      this.dropSq(sq);
+      this.dropSq(qid);
       this.checkAdmin(createSq, `Create I/O SQ ${qid}`);
     }
   }
 
   private deleteIoQueuePair(qid: number): void {
-    const sq = this.sqs[qid];
-    if (sq !== undefined) {
+    if (this.engine.sq(qid) !== undefined) {
       this.admin(deleteIoSqCommand(qid));
-      this.failCommands(sq);
-      this.dropSq(sq);
+      this.dropSq(qid);
     }
-    const cq = this.cqs[qid];
-    if (cq !== undefined) {
+    if (this.engine.cq(qid) !== undefined) {
       this.admin(deleteIoCqCommand(qid));
-      this.dropCq(cq);
+      this.dropCq(qid);
     }
     this.ioQids = this.ioQids.filter((q) => q !== qid);
   }
@@ -400,7 +415,9 @@ export class NvmeDriver {
   }
 
   /** A queue's PRP1 (its base, offset 0; P-14) as a layout with no grants of its own. */
-  private queueLayout(placed: PlacedQueue): CommandLayout {
+  private queueLayout(ring: RingResources | undefined): CommandLayout {
+    if (ring === undefined) throw new Error('driver: a queue ring was not placed');
+    const placed = ring.placed;
     const dptr = new Uint8Array(DPTR_SIZE);
     new DataView(dptr.buffer).setBigUint64(0, placed.range.addr, true);
     return {
@@ -416,43 +433,49 @@ export class NvmeDriver {
     };
   }
 
-  private makeCq(qid: number, depth: number, vector: number | undefined): HostCompletionQueue {
+  private makeCq(qid: number, depth: number, vector: number | undefined): HostCq {
     const placed = this.placement.placeQueue({ kind: 'cq', qid, bytes: depth * CQE_SIZE, pageSize: this.pageSize });
     this.target.memory.zero(placed.range.addr, placed.range.size);
     const grant = this.target.memory.grant({ ...placed.range, direction: 'write' });
-    const cq = new HostCompletionQueue(qid, depth, placed, grant, vector);
-    this.cqs[qid] = cq;
+    this.cqRings[qid] = { placed, grant };
     this.reapLists = null;
-    return cq;
+    return this.engine.addCq(qid, placed.range.addr, depth, vector);
   }
 
-  private makeSq(qid: number, depth: number, cq: HostCompletionQueue): HostSubmissionQueue {
+  private makeSq(qid: number, depth: number, cqid: number): HostSq<PendingCommand> {
     const placed = this.placement.placeQueue({ kind: 'sq', qid, bytes: depth * SQE_SIZE, pageSize: this.pageSize });
     const grant = this.target.memory.grant({ ...placed.range, direction: 'read' });
-    const sq = new HostSubmissionQueue(qid, depth, placed, grant, cq);
-    cq.sqs.push(sq);
-    this.sqs[qid] = sq;
-    return sq;
+    this.sqRings[qid] = { placed, grant };
+    return this.engine.addSq(qid, placed.range.addr, depth, cqid);
   }
 
-  private dropSq(sq: HostSubmissionQueue): void {
-    this.target.memory.revoke(sq.grant);
-    sq.placed.release();
-    const i = sq.cq.sqs.indexOf(sq);
-    if (i >= 0) sq.cq.sqs.splice(i, 1);
-    this.sqs[sq.qid] = undefined;
+  /** The host forgets SQ `qid`: its commands still outstanding end as aborted by the host. */
+  private dropSq(qid: number): void {
+    const sq = this.engine.sq(qid);
+    if (sq !== undefined) this.failCommands(sq.commands.values());
+    this.engine.removeSq(qid);
+    this.releaseRing(this.sqRings, qid);
   }
 
-  private dropCq(cq: HostCompletionQueue): void {
-    this.target.memory.revoke(cq.grant);
-    cq.placed.release();
-    this.cqs[cq.qid] = undefined;
+  private dropCq(qid: number): void {
+    this.failCommands(this.engine.removeCq(qid));
+    this.releaseRing(this.cqRings, qid);
     this.reapLists = null;
+  }
+
+  private releaseRing(rings: (RingResources | undefined)[], qid: number): void {
+    const ring = rings[qid];
+    if (ring === undefined) return;
+    this.target.memory.revoke(ring.grant);
+    ring.placed.release();
+    rings[qid] = undefined;
   }
 
   private teardownQueues(): void {
-    for (const sq of this.sqs) if (sq !== undefined) this.dropSq(sq);
-    for (const cq of this.cqs) if (cq !== undefined) this.dropCq(cq);
+    this.failCommands(this.engine.clear());
+    for (let qid = 0; qid < this.sqRings.length; qid++) this.releaseRing(this.sqRings, qid);
+    for (let qid = 0; qid < this.cqRings.length; qid++) this.releaseRing(this.cqRings, qid);
+    this.reapLists = null;
     this.ioQids = [];
   }
 
@@ -633,53 +656,34 @@ export class NvmeDriver {
 
   /** Waits for every outstanding command. */
   drain(): void {
-    for (const sq of this.sqs) {
-      if (sq === undefined) continue;
-      for (const cmd of [...sq.outstanding.values()]) this.wait(cmd);
-    }
+    for (const cmd of this.engine.outstandingCommands()) this.wait(cmd);
   }
 
   /** One device step, then reaping: CQs whose vector fired, or all of them when polling. Returns entries reaped. */
   pump(): number {
     this.target.step();
     this.stats.steps++;
-    let reaped = 0;
-    const fallback = this.stats.steps % this.options.pollEvery === 0;
-    if (this.interruptMode === 'poll') {
-      for (const cq of this.cqs) if (cq !== undefined) reaped += this.reap(cq);
-      return reaped;
-    }
-    // Counts only grow: an unchanged total means no vector fired since the last look.
-    const total = this.target.interrupts.total;
-    if (total !== this.interruptTotalSeen) {
-      this.interruptTotalSeen = total;
-      const byVector = this.cqsByVector();
-      for (let v = 0; v < this.vectors; v++) {
-        const count = this.target.interrupts.count(v);
-        if (count === this.vectorSeen[v]) continue;
-        this.vectorSeen[v] = count;
-        this.stats.interrupts++;
-        for (const cq of byVector[v] as HostCompletionQueue[]) if (this.cqs[cq.qid] === cq) reaped += this.reap(cq);
-      }
-    }
-    if (fallback) {
-      for (const cq of this.cqs) {
-        if (cq === undefined) continue;
-        const n = this.reap(cq);
-        this.stats.reapedWithoutInterrupt += n;
-        reaped += n;
-      }
+    const engine = this.engine;
+    if (this.interruptMode === 'poll') return engine.reapAll();
+    this.reapedNow = 0;
+    engine.collectInterrupts(this.reapFired);
+    let reaped = this.reapedNow;
+    if (this.stats.steps % this.options.pollEvery === 0) {
+      const n = engine.reapAll();
+      this.stats.reapedWithoutInterrupt += n;
+      reaped += n;
     }
     return reaped;
   }
 
   /** The CQs to reap when vector `v` fires, for every vector (see {@link reapLists}). */
-  private cqsByVector(): HostCompletionQueue[][] {
+  private cqsByVector(): HostCq[][] {
     if (this.reapLists !== null) return this.reapLists;
-    const lists: HostCompletionQueue[][] = [];
+    const lists: HostCq[][] = [];
+    const cqs = this.engine.cqs;
     for (let v = 0; v < this.vectors; v++) {
-      const list: HostCompletionQueue[] = [];
-      for (const cq of this.cqs) if (cq !== undefined && (cq.vector === v || cq.vector === undefined)) list.push(cq);
+      const list: HostCq[] = [];
+      for (const cq of cqs) if (cq.vector === v || cq.vector === undefined) list.push(cq);
       lists.push(list);
     }
     this.reapLists = lists;
@@ -688,14 +692,12 @@ export class NvmeDriver {
 
   /** Outstanding commands on all queues. */
   get outstanding(): number {
-    let n = 0;
-    for (const sq of this.sqs) n += sq?.outstanding.size ?? 0;
-    return n;
+    return this.engine.outstanding;
   }
 
   /** The queue pair `qid` (0: admin), or undefined when it does not exist. */
   queue(qid: number): QueueSnapshot | undefined {
-    const sq = this.sqs[qid];
+    const sq = this.engine.sq(qid);
     if (sq === undefined) return undefined;
     const cq = sq.cq;
     return {
@@ -708,7 +710,7 @@ export class NvmeDriver {
       cqHead: cq.head,
       cqPhase: cq.phase,
       vector: cq.vector,
-      outstanding: sq.outstanding.size,
+      outstanding: sq.commands.size,
     };
   }
 
@@ -728,14 +730,12 @@ export class NvmeDriver {
   ): PendingCommand {
     const sq = this.requireSq(qid);
     this.waitForRoom(sq);
-    const cid = sq.allocateCid();
+    const cid = this.engine.allocateCid(sq) as number;
     const bytes = sqe === this.sqeBytes ? sqe : this.copyToScratch(sqe);
     sqeSetCid(this.sqeView, 0, cid);
     const memory = this.target.memory;
     const grantIds: GrantId[] = new Array(grants.length);
     for (let i = 0; i < grants.length; i++) grantIds[i] = memory.grant(grants[i] as GrantSpec);
-    const slot = sq.push();
-    memory.write(sq.slotAddress(slot), bytes);
     const now = this.target.now();
     const limit = timeoutMs ?? (qid === 0 ? this.options.adminTimeoutMs : this.options.ioTimeoutMs);
     const cmd: PendingCommand = {
@@ -753,9 +753,9 @@ export class NvmeDriver {
       completion: undefined,
       data: undefined,
     };
-    sq.outstanding.set(cid, cmd);
+    this.engine.stage(sq, bytes, cmd);
     this.stats.submitted++;
-    this.target.mmioWrite32(sqTailDoorbell(qid, this.dstrd), sq.tail);
+    this.engine.ring(sq);
     this.stats.doorbellWrites++;
     return cmd;
   }
@@ -765,72 +765,24 @@ export class NvmeDriver {
     return this.sqeBytes;
   }
 
-  /** Reaps new entries of `cq` by phase tag, validates each, and writes the head doorbell. */
-  private reap(cq: HostCompletionQueue): number {
-    const memory = this.target.memory;
-    let n = 0;
-    for (;;) {
-      memory.read(cq.slotAddress(cq.head), this.cqeBytes);
-      // cqePhase(), with the field decoded inline.
-      if (((this.cqeView.getUint16(CQE.STATUS.off, true) >>> CQE_STATUS.P.bit) & 1) !== cq.phase) break;
-      if (n === cq.depth - 1) {
-        // A CQ of N slots holds N − 1 entries: an N-th new entry was posted into a full queue.
-        this.violation('cq-overflow', cq.qid, `more than ${cq.depth - 1} new entries before a head doorbell`);
-        break;
-      }
-      this.handleCqe(cq);
-      cq.advance();
-      n++;
-    }
-    if (n > 0) {
-      this.target.mmioWrite32(cqHeadDoorbell(cq.qid, this.dstrd), cq.head);
-      this.stats.doorbellWrites++;
-    }
-    return n;
-  }
 
-  private handleCqe(cq: HostCompletionQueue): void {
-    const v = this.cqeView;
-    const sqid = cqeSqid(v, 0);
-    const cid = cqeCid(v, 0);
-    const sqhd = cqeSqhd(v, 0);
-    const sq = this.sqs[sqid];
-    if (sq === undefined || sq.cq !== cq) {
-      this.violation('cqe-unknown-sqid', cq.qid, `SQID ${sqid} does not feed CQ ${cq.qid}`, cid);
-      return;
-    }
-    if (sqhd >= sq.depth || sq.distance(sq.head, sqhd) > sq.distance(sq.head, sq.tail)) {
-      this.violation(
-        'cqe-sqhd',
-        cq.qid,
-        `SQ ${sqid}: SQHD ${sqhd} outside [head ${sq.head}, tail ${sq.tail}] of ${sq.depth} slots`,
-        cid,
-      );
-    } else {
-      sq.head = sqhd;
-    }
-    const cmd = sq.outstanding.get(cid);
-    if (cmd === undefined) {
-      this.violation('cqe-unknown-cid', cq.qid, `SQ ${sqid}: CID ${cid} is not outstanding`, cid);
-      return;
-    }
-    this.complete(sq, cmd, {
-      sqid,
-      cid,
+  /** The engine reaped a CQE for `cmd`. */
+  private completed(cmd: PendingCommand, cqe: Readonly<CompletionEntry>): void {
+    this.complete(cmd, {
+      sqid: cqe.sqid,
+      cid: cqe.cid,
       opcode: cmd.opcode,
-      status: cqeStatus(v, 0),
-      dw0: cqeDw0(v, 0),
-      dw1: cqeDw1(v, 0),
-      sqhd,
+      status: cqe.status,
+      dw0: cqe.dw0,
+      dw1: cqe.dw1,
+      sqhd: cqe.sqhd,
       source: 'controller',
       timedOut: cmd.timedOut,
     });
   }
 
   /** Ends a command: grants revoked, buffer copied out when wanted, placement released. */
-  private complete(sq: HostSubmissionQueue, cmd: PendingCommand, completion: Completion): void {
-    sq.outstanding.delete(cmd.cid);
-    sq.releaseCid(cmd.cid);
+  private complete(cmd: PendingCommand, completion: Completion): void {
     const memory = this.target.memory;
     for (let i = 0; i < cmd.grants.length; i++) memory.revoke(cmd.grants[i] as GrantId);
     if (
@@ -888,19 +840,23 @@ export class NvmeDriver {
   }
 
   private failOutstanding(): void {
-    for (const sq of this.sqs) if (sq !== undefined) this.failCommands(sq);
+    for (const sq of this.engine.sqs) {
+      this.failCommands(sq.commands.drain());
+    }
   }
 
-  private failCommands(sq: HostSubmissionQueue): void {
-    for (const cmd of [...sq.outstanding.values()]) {
-      this.complete(sq, cmd, {
-        sqid: sq.qid,
+  /** Commands the controller will never complete (their queue is gone): the host ends them as aborted. */
+  private failCommands(cmds: readonly PendingCommand[]): void {
+    for (const cmd of cmds) {
+      if (cmd.completion !== undefined) continue;
+      this.complete(cmd, {
+        sqid: cmd.sqid,
         cid: cmd.cid,
         opcode: cmd.opcode,
         status: STATUS_HOST_ABORTED,
         dw0: 0,
         dw1: 0,
-        sqhd: sq.head,
+        sqhd: this.engine.sq(cmd.sqid)?.head ?? 0,
         source: 'host-reset',
         timedOut: cmd.timedOut,
       });
@@ -945,7 +901,7 @@ export class NvmeDriver {
     return FALLBACK_BLOCK_SIZE;
   }
 
-  private waitForRoom(sq: HostSubmissionQueue): void {
+  private waitForRoom(sq: HostSq<PendingCommand>): void {
     if (!sq.full) return;
     const deadline = this.target.now() + (sq.qid === 0 ? this.options.adminTimeoutMs : this.options.ioTimeoutMs);
     while (sq.full) {
@@ -974,8 +930,8 @@ export class NvmeDriver {
     return this.cap;
   }
 
-  private requireSq(qid: number): HostSubmissionQueue {
-    const sq = this.sqs[qid];
+  private requireSq(qid: number): HostSq<PendingCommand> {
+    const sq = this.engine.sq(qid);
     if (sq === undefined) throw new NvmeDriverError('NO_SUCH_QUEUE', `no SQ ${qid}`);
     return sq;
   }
@@ -984,12 +940,6 @@ export class NvmeDriver {
     if (!isSuccess(c.status)) throw new NvmeDriverError('ADMIN_FAILED', `${what} failed: ${formatStatus(c.status)}`);
   }
 
-  private violation(kind: ProtocolViolationKind, qid: number, detail: string, cid?: number): void {
-    if (this.violations.length < VIOLATION_LOG_LIMIT) {
-      this.violations.push({ kind, qid, at: this.target.now(), detail, ...(cid === undefined ? {} : { cid }) });
-    }
-    this.violationCount++;
-  }
 }
 
 function timeout(io: IoOptions): { timeoutMs?: number } {
