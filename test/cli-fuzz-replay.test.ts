@@ -28,15 +28,16 @@ describe('epfsim replay', () => {
   it('passes a hand-written case (PRP lists mid-page on rk3399): exit 0', () => {
     const r = epfsim('replay', cases('rk3399-prp-list-mid-page.case.json'));
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/#1 qid 1 READ 02h: 0\/00h Successful Completion {2}ok/);
-    expect(r.stdout).toMatch(/passed \(2 commands, every expectation holds\)/);
+    expect(r.stdout).toMatch(/command-1 qid 1 READ 02h \(CID \d+\): 0\/00h Successful Completion {2}ok/);
+    // Enable, Create I/O CQ and SQ, then each command submitted and waited for; queue creation counts as commands.
+    expect(r.stdout).toMatch(/passed \(7 steps, 4 commands, every expectation holds\)/);
   });
 
   it('fails a case whose expectation is wrong, naming the command and what it got: exit 1', () => {
     const r = epfsim('replay', cases('rk3399-prp-list-entry-offset-wrong-expectation.case.json'));
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(
-      'FAILED: command #1 (qid 1, READ 02h): status 0/13h PRP Offset Invalid (DNR), expected 0/00h',
+      'FAILED: command-1 (qid 1, READ 02h): status 0/13h PRP Offset Invalid (DNR), expected 0/00h',
     );
   });
 
@@ -47,6 +48,8 @@ describe('epfsim replay', () => {
     expect(json.ok).toBe(false);
     expect(json.commands.map((c: { status: string; ok: boolean }) => [c.status, c.ok])).toEqual([
       ['0/00h', true],
+      ['0/00h', true],
+      ['0/00h', true],
       ['0/13h', false],
     ]);
   });
@@ -55,7 +58,7 @@ describe('epfsim replay', () => {
     const malformed = epfsim('replay', cases('malformed-prp1.case.json'));
     expect(malformed.code).toBe(2);
     expect(malformed.stderr.trim().split('\n')).toEqual([
-      'epfsim replay: case.commands[0].prp1: must be a 64-bit address as a "0x…" string',
+      'epfsim replay: case.commands[0].prp1: must be a string like "0x1000" (a 64-bit address as a hex string), got "0x12345678901234567"',
     ]);
     const missing = epfsim('replay', join(tmp(), 'nope.case.json'));
     expect(missing.code).toBe(2);
@@ -97,7 +100,7 @@ describe('epfsim fuzz', () => {
     expect(written.description).toContain('--strategy epf-align --seed 3');
     const replay = epfsim('replay', file);
     expect(replay.code).toBe(1);
-    expect(replay.stdout).toMatch(/FAILED: command #\d+ \(qid \d+, \w+ 0[12]h\): status 0\/04h Data Transfer Error/);
+    expect(replay.stdout).toMatch(/FAILED: c\d+ \(qid \d+, \w+ 0[12]h\): status 0\/04h Data Transfer Error/);
   });
 
   it('reports cases, counts per profile x placement, cases/s and seeds with --json', () => {

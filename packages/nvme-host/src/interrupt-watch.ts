@@ -35,6 +35,8 @@ export interface InterruptFinding {
 export class InterruptWatch {
   private readonly counts: InterruptCounts;
   private readonly now: () => number;
+  /** How late an interrupt may follow the entry it announces (ms). */
+  private readonly latencyMs: number;
   mode: HostInterruptMode = 'none';
   /** Vectors enabled (MSI-X table entries or MSI messages). */
   vectors = 0;
@@ -50,14 +52,15 @@ export class InterruptWatch {
   /** Per vector: the count last seen. */
   private seen: number[] = [];
   private seenTotal = -1;
-  /** Per vector, under coalescing: entries consumed without an interrupt, and since when (ms). */
-  private readonly quiet = new Map<number, { entries: number; since: number }>();
+  /** Per vector: entries consumed without an interrupt, and since when (ms). */
+  private readonly quiet = new Map<number, { entries: number; since: number; cq: number }>();
   /** Vectors of interrupt-enabled CQs removed since the last interrupt on them (a coalesced interrupt may follow). */
   private readonly removedSinceIrq = new Set<number>();
 
-  constructor(counts: InterruptCounts, now: () => number) {
+  constructor(counts: InterruptCounts, now: () => number, latencyMs = 0) {
     this.counts = counts;
     this.now = now;
+    this.latencyMs = latencyMs;
   }
 
   /** The host enabled `mode` with `vectors` vectors; counting starts now. */
@@ -187,7 +190,7 @@ export class InterruptWatch {
     const announced = count !== cq.irqMark;
     cq.irqMark = count;
     if (entries === 0 || announced || this.masked.has(vector)) return;
-    if (!this.mayHold(vector)) {
+    if (!this.mayHold(vector) && this.latencyMs === 0) {
       report({
         kind: 'missing-interrupt',
         vector,
@@ -196,10 +199,10 @@ export class InterruptWatch {
       });
       return;
     }
-    const q = this.quiet.get(vector) ?? { entries: 0, since: this.now() };
+    const q = this.quiet.get(vector) ?? { entries: 0, since: this.now(), cq: cq.qid };
     q.entries += entries;
     this.quiet.set(vector, q);
-    if (q.entries > this.threshold + 1) {
+    if (this.coalesces(vector) && q.entries > this.threshold + 1) {
       report({
         kind: 'missing-interrupt',
         vector,
@@ -215,16 +218,24 @@ export class InterruptWatch {
     if (cq.vector !== undefined) cq.irqMark = this.counts.count(this.deliveredVector(cq.vector));
   }
 
+  /** Entries left unannounced longer than coalescing (if any) and the target's latency allow. */
   private checkQuietTime(report: (f: InterruptFinding) => void): void {
     if (this.quiet.size === 0) return;
-    const limitMs = (this.time * INTERRUPT_COALESCING_TIME_UNIT_US) / US_PER_MS + COALESCING_SLACK_MS;
     const now = this.now();
     for (const [vector, q] of this.quiet) {
-      if (now - q.since <= limitMs || !this.coalesces(vector)) continue;
+      if (this.masked.has(vector)) continue;
+      const coalesced = this.coalesces(vector);
+      const limitMs =
+        this.latencyMs +
+        (coalesced ? (this.time * INTERRUPT_COALESCING_TIME_UNIT_US) / US_PER_MS + COALESCING_SLACK_MS : 0);
+      if (now - q.since <= limitMs) continue;
       report({
         kind: 'missing-interrupt',
         vector,
-        detail: `vector ${vector}: ${q.entries} entries waited ${(now - q.since).toFixed(2)} ms for an interrupt, coalescing time is ${this.time * INTERRUPT_COALESCING_TIME_UNIT_US} µs`,
+        cq: q.cq,
+        detail: coalesced
+          ? `vector ${vector}: ${q.entries} entries waited ${(now - q.since).toFixed(2)} ms for an interrupt, coalescing time is ${this.time * INTERRUPT_COALESCING_TIME_UNIT_US} µs`
+          : `CQ ${q.cq}: ${q.entries} new entries and no interrupt on vector ${vector} within ${this.latencyMs} ms (IEN = 1, no coalescing)`,
       });
       this.quiet.delete(vector);
     }

@@ -24,4 +24,9 @@ export interface QueueBus {
   mmioWrite32(offset: number, value: number): void;
   /** Milliseconds on the machine's clock, for timestamps and coalescing time limits. */
   now(): number;
+  /**
+   * How long after an entry is visible its interrupt may still arrive (ms): 0 for a controller that
+   * raises as it posts; more for one whose messages are collected asynchronously (QEMU over qtest).
+   */
+  readonly interruptLatencyMs?: number;
 }

@@ -80,7 +80,7 @@ export class QueueEngine<C extends TrackedCommand> {
     this.bus = bus;
     this.dstrd = options.dstrd ?? 0;
     this.onCompletion = options.onCompletion;
-    this.interrupts = new InterruptWatch(bus.interrupts, () => bus.now());
+    this.interrupts = new InterruptWatch(bus.interrupts, () => bus.now(), bus.interruptLatencyMs ?? 0);
   }
 
   // ---- queues ----

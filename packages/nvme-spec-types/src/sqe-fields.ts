@@ -110,7 +110,10 @@ export function getLogPageFields(
 }
 
 /** Get Features (0Ah; C-A3): the value comes back in completion DW0. */
-export function getFeaturesFields(fid: number, options: { sel?: number; nsid?: number; cdw11?: number } = {}): SqeFields {
+export function getFeaturesFields(
+  fid: number,
+  options: { sel?: number; nsid?: number; cdw11?: number } = {},
+): SqeFields {
   return {
     opcode: AdminOpcode.GET_FEATURES,
     nsid: options.nsid ?? 0,
@@ -120,7 +123,11 @@ export function getFeaturesFields(fid: number, options: { sel?: number; nsid?: n
 }
 
 /** Set Features (09h; C-A3): FID, SV and the feature's Dword 11. */
-export function setFeaturesFields(fid: number, value: number, options: { save?: boolean; nsid?: number } = {}): SqeFields {
+export function setFeaturesFields(
+  fid: number,
+  value: number,
+  options: { save?: boolean; nsid?: number } = {},
+): SqeFields {
   return {
     opcode: AdminOpcode.SET_FEATURES,
     nsid: options.nsid ?? 0,

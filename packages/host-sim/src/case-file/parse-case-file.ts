@@ -1,260 +1,572 @@
+/**
+ * Reading and writing case files. Parsing is strict (case-schema.ts): an unknown or misspelled key
+ * anywhere, a number where a hex string is wanted, or a value out of range is a {@link ShapeError}
+ * naming its path, so `epfsim replay` exits 2 with one line. Version 1 files are migrated to
+ * version 2: the fixed bring-up becomes enable and create steps, and each command a submit
+ * followed by a wait for it.
+ */
 import { PCI_ADDR_LIMIT } from '@epfsim/epc-core';
-import { UsageError } from '../cli/usage-error.js';
 import {
   CASE_FILE_KIND,
   CASE_FILE_VERSION,
+  type CaseBytes,
+  type CaseCc,
   type CaseCommand,
+  type CaseCommandExpect,
   type CaseDataCheck,
-  type CaseExpectation,
   type CaseFile,
   type CaseGrant,
+  type CaseInterruptExpect,
+  type CaseInterrupts,
   type CaseMemory,
-  type CaseQueue,
   type CaseRange,
+  type CaseRegister,
+  type CaseStep,
+  type CaseStepExpect,
+  caseBytesSize,
 } from './case-file.js';
+import { CASE_V1_SHAPE, CASE_V2_SHAPE } from './case-schema.js';
+import { readInteger, ShapeError, validate } from './json-shape.js';
 
 type Json = Record<string, unknown>;
 
-const MAX_QUEUE_DEPTH = 65536;
-const MAX_QID = 0xffff;
-const U32_MAX = 0xffff_ffff;
-const STATUS_TEXT = /^[0-7]\/[0-9a-f]{1,2}h$/i;
-const GRANTS = ['read', 'write', 'read-write', 'none'] as const;
-const DIRECTIONS = ['read', 'write'] as const;
-/** Largest range a case names (grants, faults): far more than any one command moves. */
-const MAX_RANGE = 2 ** 40;
+/** CDW10..CDW15. */
+const COMMAND_DWORDS = 6;
+/** AQA.ASQS/ACQS are 12 bits, 0's based (Q-2). */
+const ADMIN_MAX_ENTRIES = 4096;
 
 /**
- * Validates a parsed case file. Every problem is one {@link UsageError} line naming
- * the field (`case.commands[3].prp1: …`), so `epfsim replay` can exit 2 with it.
+ * Validates a parsed case file (version 1 or 2) and returns it as version 2. Throws a
+ * {@link ShapeError} naming the path of the first problem.
  */
 export function parseCaseFile(data: unknown, source = 'case'): CaseFile {
-  const c = object(data, source);
-  if (c.kind !== CASE_FILE_KIND) throw new UsageError(`${source}.kind: must be "${CASE_FILE_KIND}"`);
-  if (c.version !== CASE_FILE_VERSION)
-    throw new UsageError(`${source}.version: this epfsim reads version ${CASE_FILE_VERSION}`);
-  const profile = c.profile;
-  if (
-    !(typeof profile === 'string' && profile !== '') &&
-    (typeof profile !== 'object' || profile === null || Array.isArray(profile))
-  ) {
-    throw new UsageError(`${source}.profile: must be a profile name or a profile object`);
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw new ShapeError(source, 'must be an object');
+  const version = (data as Json).version;
+  if (version === 1) {
+    validate(CASE_V1_SHAPE, data, source);
+    return migrateV1(data as Json, source);
   }
-  const controller = c.controller === undefined ? {} : object(c.controller, `${source}.controller`);
-  const ioQueues = array(c.ioQueues ?? [], `${source}.ioQueues`).map((q, i) => queue(q, `${source}.ioQueues[${i}]`, 1));
-  const ids = new Set<number>();
-  for (const [i, q] of ioQueues.entries()) {
-    if (ids.has(q.qid)) throw new UsageError(`${source}.ioQueues[${i}].qid: ${q.qid} appears twice`);
-    ids.add(q.qid);
+  if (version !== CASE_FILE_VERSION) {
+    throw new ShapeError(
+      `${source}.version`,
+      `must be 1 or ${CASE_FILE_VERSION} (this epfsim reads both), got ${JSON.stringify(version)}`,
+    );
   }
-  const commands = array(c.commands, `${source}.commands`).map((x, i) => command(x, `${source}.commands[${i}]`));
-  for (const [i, cmd] of commands.entries()) {
-    if (cmd.qid !== 0 && !ids.has(cmd.qid))
-      throw new UsageError(`${source}.commands[${i}].qid: no I/O queue ${cmd.qid} in ioQueues`);
-  }
+  validate(CASE_V2_SHAPE, data, source);
+  const c = data as Json;
+  const steps = (c.steps as Json[]).map((s, i) => step(s, `${source}.steps[${i}]`));
+  checkIds(steps, source);
   return {
     version: CASE_FILE_VERSION,
-    description: c.description === undefined ? '' : string(c.description, `${source}.description`),
-    profile: profile as string | Record<string, unknown>,
-    controller,
-    ...(c.seed === undefined ? {} : { seed: integer(c.seed, `${source}.seed`, -(2 ** 31), 2 ** 32) }),
-    adminQueue: queue(c.adminQueue, `${source}.adminQueue`, 0),
-    ioQueues,
-    memory: array(c.memory ?? [], `${source}.memory`).map((m, i) => memory(m, `${source}.memory[${i}]`)),
-    commands,
+    description: (c.description as string | undefined) ?? '',
+    profile: c.profile as CaseFile['profile'],
+    controller: (c.controller as Json | undefined) ?? {},
+    inject: (c.inject as string[] | undefined) ?? [],
+    ...(c.seed === undefined ? {} : { seed: c.seed as number }),
+    interrupts: (c.interrupts as CaseInterrupts | undefined) ?? 'auto',
+    memory: ((c.memory as Json[] | undefined) ?? []).map((m, i) => memory(m, `${source}.memory[${i}]`)),
+    steps,
   };
 }
 
-/** The JSON form of a case (addresses and bytes as hex strings). */
-export function serializeCaseFile(c: CaseFile): Json {
+/** Command ids are unique, and every `wait.for` names one that is submitted before it. */
+function checkIds(steps: readonly CaseStep[], source: string): void {
+  const ids = new Set<string>();
+  steps.forEach((s, i) => {
+    const named: (string | undefined)[] = s.do === 'submit' ? s.commands.map((c) => c.id) : 'id' in s ? [s.id] : [];
+    for (const id of named) {
+      if (id === undefined) continue;
+      if (ids.has(id)) throw new ShapeError(`${source}.steps[${i}]`, `command id "${id}" is used twice`);
+      ids.add(id);
+    }
+    if (s.do === 'wait') {
+      for (const id of s.for ?? []) {
+        if (!ids.has(id)) throw new ShapeError(`${source}.steps[${i}].for`, `no command "${id}" before this step`);
+      }
+    }
+  });
+}
+
+// ---- version 2 ----
+
+function address(v: unknown): bigint {
+  return BigInt(v as string);
+}
+
+function hexBytes(v: unknown): Uint8Array {
+  return Uint8Array.from(Buffer.from(v as string, 'hex'));
+}
+
+function rangeEndOk(addr: bigint, size: number, at: string): void {
+  if (addr + BigInt(size) > PCI_ADDR_LIMIT) throw new ShapeError(at, 'the range wraps past 2^64');
+}
+
+/** `bytes`, or `fill` over `size` bytes. */
+function content(j: Json, size: number | undefined, at: string): CaseBytes | undefined {
+  if (j.bytes !== undefined && j.fill !== undefined) throw new ShapeError(at, 'give bytes or fill, not both');
+  if (j.bytes !== undefined) return { kind: 'bytes', bytes: hexBytes(j.bytes) };
+  if (j.fill === undefined) return undefined;
+  const f = j.fill as Json;
+  if (size === undefined) throw new ShapeError(`${at}.size`, 'is required with fill');
+  if ((f.byte === undefined) === (f.pattern === undefined))
+    throw new ShapeError(`${at}.fill`, 'give exactly one of byte and pattern');
+  if (f.byte !== undefined) {
+    if (f.offset !== undefined) throw new ShapeError(`${at}.fill.offset`, 'goes with pattern only');
+    return { kind: 'byte', value: readInteger(f.byte), size };
+  }
+  return { kind: 'pattern', seed: readInteger(f.pattern), offset: (f.offset as number | undefined) ?? 0, size };
+}
+
+function memory(j: Json, at: string): CaseMemory {
+  const addr = address(j.addr);
+  const size = j.size as number;
+  rangeEndOk(addr, size, at);
+  const c = content(j, size, at);
+  if (c !== undefined && caseBytesSize(c) > size)
+    throw new ShapeError(`${at}.bytes`, `${caseBytesSize(c)} bytes do not fit in size ${size}`);
   return {
-    kind: CASE_FILE_KIND,
-    version: c.version,
-    description: c.description,
-    profile: c.profile,
-    controller: c.controller,
-    ...(c.seed === undefined ? {} : { seed: c.seed }),
-    adminQueue: queueJson(c.adminQueue),
-    ioQueues: c.ioQueues.map(queueJson),
-    memory: c.memory.map((m) => ({
-      addr: hex64(m.addr),
-      size: m.size,
-      ...(m.bytes === undefined ? {} : { bytes: Buffer.from(m.bytes).toString('hex') }),
-      ...(m.grant === undefined ? {} : { grant: m.grant }),
-    })),
-    commands: c.commands.map((cmd) => ({
-      qid: cmd.qid,
-      opcode: cmd.opcode,
-      nsid: cmd.nsid,
-      psdt: cmd.psdt,
-      fuse: cmd.fuse,
-      prp1: hex64(cmd.prp1),
-      prp2: hex64(cmd.prp2),
-      mptr: hex64(cmd.mptr),
-      cdw: cmd.cdw.map((v) => `0x${v.toString(16)}`),
-      ...(cmd.grants === undefined
-        ? {}
-        : { grants: cmd.grants.map((g) => ({ ...rangeJson(g), direction: g.direction })) }),
-      ...(cmd.expect === undefined ? {} : { expect: expectJson(cmd.expect) }),
-    })),
+    addr,
+    size,
+    ...(c === undefined ? {} : { content: c }),
+    ...(j.grant === undefined ? {} : { grant: j.grant as NonNullable<CaseMemory['grant']> }),
   };
 }
 
-function queueJson(q: CaseQueue): Json {
-  return { qid: q.qid, sqAddr: hex64(q.sqAddr), cqAddr: hex64(q.cqAddr), depth: q.depth };
+function range(j: Json, at: string): CaseRange {
+  const addr = address(j.addr);
+  const size = j.size as number;
+  rangeEndOk(addr, size, at);
+  return { addr, size };
 }
 
-function expectJson(e: CaseExpectation): Json {
+function grant(j: Json, at: string): CaseGrant {
+  return { ...range(j, at), direction: j.direction as CaseGrant['direction'] };
+}
+
+function dataCheck(j: Json, at: string): CaseDataCheck {
+  const addr = address(j.addr);
+  if (j.bytes !== undefined && j.size !== undefined) throw new ShapeError(`${at}.size`, 'goes with fill, not bytes');
+  const expected = content(j, j.size as number | undefined, at);
+  if (expected === undefined) throw new ShapeError(at, 'give bytes, or size with fill');
+  rangeEndOk(addr, caseBytesSize(expected), at);
+  return { addr, expected };
+}
+
+function list<T>(v: unknown, f: (j: Json, at: string) => T, at: string): T[] {
+  return Array.isArray(v) ? v.map((x, i) => f(x as Json, `${at}[${i}]`)) : [f(v as Json, at)];
+}
+
+function commandExpect(j: Json, at: string): CaseCommandExpect {
+  const status =
+    j.status === undefined ? undefined : typeof j.status === 'string' ? [j.status] : (j.status as string[]);
+  const e = j.event as Json | undefined;
   return {
-    ...(e.status === undefined ? {} : { status: e.status }),
-    ...(e.data === undefined
+    ...(status === undefined ? {} : { status }),
+    ...(j.dnr === undefined ? {} : { dnr: j.dnr as boolean }),
+    ...(j.more === undefined ? {} : { more: j.more as boolean }),
+    ...(j.crd === undefined ? {} : { crd: j.crd as number }),
+    ...(j.dw0 === undefined ? {} : { dw0: readInteger(j.dw0) }),
+    ...(j.dw1 === undefined ? {} : { dw1: readInteger(j.dw1) }),
+    ...(j.sqhd === undefined ? {} : { sqhd: readInteger(j.sqhd) }),
+    ...(j.sqid === undefined ? {} : { sqid: readInteger(j.sqid) }),
+    ...(e === undefined
       ? {}
-      : { data: e.data.map((d) => ({ addr: hex64(d.addr), bytes: Buffer.from(d.bytes).toString('hex') })) }),
+      : { event: { type: e.type as number, info: readInteger(e.info), lid: readInteger(e.lid) } }),
+    ...(j.completes === undefined ? {} : { completes: j.completes as 'yes' | 'no' | 'any' }),
+    ...(j.data === undefined ? {} : { data: list(j.data, dataCheck, `${at}.data`) }),
+    ...(j.faults === undefined ? {} : { faults: (j.faults as Json[]).map((f, i) => range(f, `${at}.faults[${i}]`)) }),
+  };
+}
+
+function stepExpect(j: Json | undefined, at: string): CaseStepExpect | undefined {
+  if (j === undefined) return undefined;
+  const interrupts = (j.interrupts as Json[] | undefined)?.map((x, i): CaseInterruptExpect => {
+    const where = `${at}.interrupts[${i}]`;
+    const count = x.count as number | undefined;
+    if (count !== undefined && (x.min !== undefined || x.max !== undefined))
+      throw new ShapeError(where, 'give count, or min and/or max');
+    const min = count ?? (x.min as number | undefined) ?? 0;
+    const max = count ?? (x.max as number | undefined) ?? Number.MAX_SAFE_INTEGER;
+    if (min > max) throw new ShapeError(where, `min ${min} is above max ${max}`);
+    return { vector: x.vector as number, min, max };
+  });
+  return {
+    ...(j.csts === undefined ? {} : { csts: j.csts as CaseStepExpect['csts'] & object }),
+    ...(interrupts === undefined ? {} : { interrupts }),
+  };
+}
+
+function command(j: Json, at: string): CaseCommand {
+  if (j.sgl1 !== undefined && (j.prp1 !== undefined || j.prp2 !== undefined))
+    throw new ShapeError(`${at}.sgl1`, 'give sgl1, or prp1/prp2, not both');
+  const dwords = ((j.cdw as unknown[] | undefined) ?? []).map(readInteger);
+  const cdw = Array.from({ length: COMMAND_DWORDS }, (_, i) => dwords[i] ?? 0) as unknown as CaseCommand['cdw'];
+  const s = j.sgl1 as Json | undefined;
+  const expect = j.expect === undefined ? undefined : commandExpect(j.expect as Json, `${at}.expect`);
+  return {
+    ...(j.id === undefined ? {} : { id: j.id as string }),
+    opcode: readInteger(j.opcode),
+    nsid: j.nsid === undefined ? 0 : readInteger(j.nsid),
+    psdt: (j.psdt as number | undefined) ?? 0,
+    fuse: (j.fuse as number | undefined) ?? 0,
+    ...(j.cid === undefined ? {} : { cid: readInteger(j.cid) }),
+    prp1: j.prp1 === undefined ? 0n : address(j.prp1),
+    prp2: j.prp2 === undefined ? 0n : address(j.prp2),
+    ...(s === undefined
+      ? {}
+      : {
+          sgl1: {
+            addr: address(s.addr),
+            length: readInteger(s.length),
+            type: s.type as number,
+            subtype: (s.subtype as number | undefined) ?? 0,
+          },
+        }),
+    mptr: j.mptr === undefined ? 0n : address(j.mptr),
+    cdw2: j.cdw2 === undefined ? 0 : readInteger(j.cdw2),
+    cdw3: j.cdw3 === undefined ? 0 : readInteger(j.cdw3),
+    cdw,
+    ...(j.grants === undefined ? {} : { grants: (j.grants as Json[]).map((g, i) => grant(g, `${at}.grants[${i}]`)) }),
+    ...(expect === undefined ? {} : { expect }),
+  };
+}
+
+function step(j: Json, at: string): CaseStep {
+  const expect = stepExpect(j.expect as Json | undefined, `${at}.expect`);
+  const withExpect = <T extends object>(s: T) => (expect === undefined ? s : { ...s, expect });
+  const cmdExpect = j.expect === undefined ? {} : { expect: commandExpect(j.expect as Json, `${at}.expect`) };
+  const id = j.id === undefined ? {} : { id: j.id as string };
+  const qid = j.qid as number;
+  switch (j.do as CaseStep['do']) {
+    case 'enable': {
+      const a = j.admin as Json;
+      return withExpect({
+        do: 'enable' as const,
+        admin: {
+          sqAddr: address(a.sqAddr),
+          cqAddr: address(a.cqAddr),
+          sqSize: a.sqSize as number,
+          cqSize: a.cqSize as number,
+        },
+        ...(j.cc === undefined ? {} : { cc: j.cc as CaseCc }),
+      });
+    }
+    case 'disable':
+      return withExpect({ do: 'disable' as const });
+    case 'shutdown':
+      return withExpect({ do: 'shutdown' as const, type: j.type as 'normal' | 'abrupt' });
+    case 'write-register':
+      return withExpect({
+        do: 'write-register' as const,
+        register: j.register as CaseRegister,
+        value: BigInt(j.value as string | number),
+      });
+    case 'doorbell':
+      return withExpect({ do: 'doorbell' as const, queue: j.queue as 'sq' | 'cq', qid, value: readInteger(j.value) });
+    case 'create-cq':
+      return {
+        do: 'create-cq',
+        ...id,
+        qid,
+        addr: address(j.addr),
+        size: j.size as number,
+        ...(j.ien === undefined ? {} : { ien: j.ien as boolean }),
+        ...(j.iv === undefined ? {} : { iv: readInteger(j.iv) }),
+        pc: (j.pc as boolean | undefined) ?? true,
+        ...cmdExpect,
+      };
+    case 'create-sq':
+      return {
+        do: 'create-sq',
+        ...id,
+        qid,
+        addr: address(j.addr),
+        size: j.size as number,
+        cqid: readInteger(j.cqid),
+        qprio: (j.qprio as number | undefined) ?? 0,
+        pc: (j.pc as boolean | undefined) ?? true,
+        ...cmdExpect,
+      };
+    case 'delete-sq':
+    case 'delete-cq':
+      return { do: j.do as 'delete-sq' | 'delete-cq', ...id, qid, ...cmdExpect };
+    case 'submit':
+      return withExpect({
+        do: 'submit' as const,
+        qid,
+        commands: (j.commands as Json[]).map((c, i) => command(c, `${at}.commands[${i}]`)),
+        doorbell: (j.doorbell as boolean | undefined) ?? true,
+      });
+    case 'ring':
+      return withExpect({ do: 'ring' as const, qid });
+    case 'cq-head':
+      return withExpect({ do: 'cq-head' as const, qid, hold: j.hold as boolean });
+    case 'wait':
+      return withExpect({
+        do: 'wait' as const,
+        ...(j.ms === undefined ? {} : { ms: j.ms as number }),
+        ...(j.for === undefined ? {} : { for: j.for as string[] }),
+      });
+    case 'mask-vector':
+      return withExpect({ do: 'mask-vector' as const, vector: j.vector as number, masked: j.masked as boolean });
+    case 'check':
+      return { do: 'check', expect: expect ?? {} };
+  }
+}
+
+// ---- version 1 ----
+
+function migrateV1(c: Json, source: string): CaseFile {
+  const admin = c.adminQueue as Json;
+  if ((admin.depth as number) > ADMIN_MAX_ENTRIES)
+    throw new ShapeError(
+      `${source}.adminQueue.depth`,
+      `at most ${ADMIN_MAX_ENTRIES} entries (AQA is 12 bits, 0's based)`,
+    );
+  const ioQueues = (c.ioQueues as Json[] | undefined) ?? [];
+  const qids = new Set<number>();
+  ioQueues.forEach((q, i) => {
+    const qid = q.qid as number;
+    if (qids.has(qid)) throw new ShapeError(`${source}.ioQueues[${i}].qid`, `${qid} appears twice`);
+    qids.add(qid);
+  });
+  const steps: CaseStep[] = [
+    {
+      do: 'enable',
+      admin: {
+        sqAddr: address(admin.sqAddr),
+        cqAddr: address(admin.cqAddr),
+        sqSize: admin.depth as number,
+        cqSize: admin.depth as number,
+      },
+      expect: { csts: { RDY: 1, CFS: 0 } },
+    },
+  ];
+  const ok = { status: ['0/00h'] };
+  for (const q of ioQueues) {
+    const qid = q.qid as number;
+    const depth = q.depth as number;
+    steps.push({ do: 'create-cq', qid, addr: address(q.cqAddr), size: depth, pc: true, expect: ok });
+    steps.push({
+      do: 'create-sq',
+      qid,
+      addr: address(q.sqAddr),
+      size: depth,
+      cqid: qid,
+      qprio: 0,
+      pc: true,
+      expect: ok,
+    });
+  }
+  (c.commands as Json[]).forEach((j, i) => {
+    const at = `${source}.commands[${i}]`;
+    const qid = j.qid as number;
+    if (qid !== 0 && !qids.has(qid)) throw new ShapeError(`${at}.qid`, `no I/O queue ${qid} in ioQueues`);
+    const e = j.expect as Json | undefined;
+    const id = `command-${i}`;
+    const cmd = command(
+      {
+        ...j,
+        id,
+        qid: undefined,
+        expect:
+          e === undefined ? undefined : { ...e, data: e.data === undefined ? undefined : list(e.data, (d) => d, '') },
+      } as Json,
+      at,
+    );
+    steps.push({ do: 'submit', qid, commands: [cmd], doorbell: true });
+    steps.push({ do: 'wait', for: [id] });
+  });
+  return {
+    version: CASE_FILE_VERSION,
+    description: (c.description as string | undefined) ?? '',
+    profile: c.profile as CaseFile['profile'],
+    controller: (c.controller as Json | undefined) ?? {},
+    inject: [],
+    ...(c.seed === undefined ? {} : { seed: c.seed as number }),
+    interrupts: 'auto',
+    memory: ((c.memory as Json[] | undefined) ?? []).map((m, i) => memory(m, `${source}.memory[${i}]`)),
+    steps,
+  };
+}
+
+// ---- writing ----
+
+function hex(v: bigint | number): string {
+  return `0x${v.toString(16)}`;
+}
+
+function bytesJson(b: CaseBytes): Json {
+  switch (b.kind) {
+    case 'bytes':
+      return { bytes: Buffer.from(b.bytes).toString('hex') };
+    case 'byte':
+      return { size: b.size, fill: { byte: b.value } };
+    case 'pattern':
+      return { size: b.size, fill: { pattern: b.seed, ...(b.offset === 0 ? {} : { offset: b.offset }) } };
+  }
+}
+
+function rangeJson(r: CaseRange): Json {
+  return { addr: hex(r.addr), size: r.size };
+}
+
+function commandExpectJson(e: CaseCommandExpect): Json {
+  return {
+    ...(e.status === undefined ? {} : { status: e.status.length === 1 ? e.status[0] : e.status }),
+    ...(e.dnr === undefined ? {} : { dnr: e.dnr }),
+    ...(e.more === undefined ? {} : { more: e.more }),
+    ...(e.crd === undefined ? {} : { crd: e.crd }),
+    ...(e.dw0 === undefined ? {} : { dw0: hex(e.dw0) }),
+    ...(e.dw1 === undefined ? {} : { dw1: hex(e.dw1) }),
+    ...(e.sqhd === undefined ? {} : { sqhd: e.sqhd }),
+    ...(e.sqid === undefined ? {} : { sqid: e.sqid }),
+    ...(e.event === undefined ? {} : { event: e.event }),
+    ...(e.completes === undefined ? {} : { completes: e.completes }),
+    ...(e.data === undefined ? {} : { data: e.data.map((d) => ({ addr: hex(d.addr), ...bytesJson(d.expected) })) }),
     ...(e.faults === undefined ? {} : { faults: e.faults.map(rangeJson) }),
   };
 }
 
-function rangeJson(r: CaseRange): Json {
-  return { addr: hex64(r.addr), size: r.size };
-}
-
-function hex64(v: bigint): string {
-  return `0x${v.toString(16)}`;
-}
-
-function queue(data: unknown, at: string, minQid: number): CaseQueue {
-  const q = object(data, at);
+function stepExpectJson(e: CaseStepExpect | undefined): Json {
+  if (e === undefined) return {};
   return {
-    qid: minQid === 0 ? 0 : integer(q.qid, `${at}.qid`, minQid, MAX_QID),
-    sqAddr: address(q.sqAddr, `${at}.sqAddr`),
-    cqAddr: address(q.cqAddr, `${at}.cqAddr`),
-    depth: integer(q.depth, `${at}.depth`, 2, MAX_QUEUE_DEPTH),
+    expect: {
+      ...(e.csts === undefined ? {} : { csts: e.csts }),
+      ...(e.interrupts === undefined
+        ? {}
+        : {
+            interrupts: e.interrupts.map((x) =>
+              x.min === x.max
+                ? { vector: x.vector, count: x.min }
+                : { vector: x.vector, min: x.min, ...(x.max === Number.MAX_SAFE_INTEGER ? {} : { max: x.max }) },
+            ),
+          }),
+    },
   };
 }
 
-function memory(data: unknown, at: string): CaseMemory {
-  const m = object(data, at);
-  const addr = address(m.addr, `${at}.addr`);
-  const size = integer(m.size, `${at}.size`, 1, 2 ** 40);
-  if (addr + BigInt(size) > PCI_ADDR_LIMIT) throw new UsageError(`${at}: range wraps past 2^64`);
-  const bytes = m.bytes === undefined ? undefined : hexBytes(m.bytes, `${at}.bytes`);
-  if (bytes !== undefined && bytes.length > size)
-    throw new UsageError(`${at}.bytes: ${bytes.length} bytes do not fit in size ${size}`);
-  let grant: CaseMemory['grant'];
-  if (m.grant !== undefined) {
-    if (!GRANTS.includes(m.grant as (typeof GRANTS)[number]))
-      throw new UsageError(`${at}.grant: must be one of ${GRANTS.join(', ')}`);
-    grant = m.grant as CaseMemory['grant'];
-  }
-  return { addr, size, ...(bytes === undefined ? {} : { bytes }), ...(grant === undefined ? {} : { grant }) };
-}
-
-function command(data: unknown, at: string): CaseCommand {
-  const c = object(data, at);
-  const cdwData = array(c.cdw ?? [], `${at}.cdw`);
-  if (cdwData.length > 6) throw new UsageError(`${at}.cdw: at most 6 values (CDW10..CDW15)`);
-  const cdw = [0, 1, 2, 3, 4, 5].map((i) =>
-    cdwData[i] === undefined ? 0 : integer(cdwData[i], `${at}.cdw[${i}]`, 0, U32_MAX),
-  );
+function commandJson(c: CaseCommand): Json {
+  const cdw = [...c.cdw];
+  while (cdw.length > 0 && cdw.at(-1) === 0) cdw.pop();
   return {
-    qid: integer(c.qid, `${at}.qid`, 0, MAX_QID),
-    opcode: integer(c.opcode, `${at}.opcode`, 0, 0xff),
-    nsid: c.nsid === undefined ? 0 : integer(c.nsid, `${at}.nsid`, 0, U32_MAX),
-    psdt: c.psdt === undefined ? 0 : integer(c.psdt, `${at}.psdt`, 0, 3),
-    fuse: c.fuse === undefined ? 0 : integer(c.fuse, `${at}.fuse`, 0, 3),
-    prp1: c.prp1 === undefined ? 0n : address(c.prp1, `${at}.prp1`),
-    prp2: c.prp2 === undefined ? 0n : address(c.prp2, `${at}.prp2`),
-    mptr: c.mptr === undefined ? 0n : address(c.mptr, `${at}.mptr`),
-    cdw: cdw as unknown as CaseCommand['cdw'],
-    ...(c.grants === undefined
-      ? {}
-      : { grants: array(c.grants, `${at}.grants`).map((g, i) => grantOf(g, `${at}.grants[${i}]`)) }),
-    ...(c.expect === undefined ? {} : { expect: expectation(c.expect, `${at}.expect`) }),
+    ...(c.id === undefined ? {} : { id: c.id }),
+    opcode: c.opcode,
+    ...(c.nsid === 0 ? {} : { nsid: c.nsid }),
+    ...(c.psdt === 0 ? {} : { psdt: c.psdt }),
+    ...(c.fuse === 0 ? {} : { fuse: c.fuse }),
+    ...(c.cid === undefined ? {} : { cid: c.cid }),
+    ...(c.sgl1 !== undefined
+      ? { sgl1: { addr: hex(c.sgl1.addr), length: c.sgl1.length, type: c.sgl1.type, subtype: c.sgl1.subtype } }
+      : { ...(c.prp1 === 0n ? {} : { prp1: hex(c.prp1) }), ...(c.prp2 === 0n ? {} : { prp2: hex(c.prp2) }) }),
+    ...(c.mptr === 0n ? {} : { mptr: hex(c.mptr) }),
+    ...(c.cdw2 === 0 ? {} : { cdw2: hex(c.cdw2) }),
+    ...(c.cdw3 === 0 ? {} : { cdw3: hex(c.cdw3) }),
+    ...(cdw.length === 0 ? {} : { cdw: cdw.map(hex) }),
+    ...(c.grants === undefined ? {} : { grants: c.grants.map((g) => ({ ...rangeJson(g), direction: g.direction })) }),
+    ...(c.expect === undefined ? {} : { expect: commandExpectJson(c.expect) }),
   };
 }
 
-function expectation(data: unknown, at: string): CaseExpectation {
-  const e = object(data, at);
-  let status: string[] | undefined;
-  if (e.status !== undefined) {
-    const list = typeof e.status === 'string' ? [e.status] : array(e.status, `${at}.status`);
-    status = list.map((s, i) => {
-      if (typeof s !== 'string' || !STATUS_TEXT.test(s))
-        throw new UsageError(`${at}.status[${i}]: must look like "0/13h"`);
-      return s;
-    });
+function stepJson(s: CaseStep): Json {
+  const cmdExpect = (e: CaseCommandExpect | undefined) => (e === undefined ? {} : { expect: commandExpectJson(e) });
+  switch (s.do) {
+    case 'enable':
+      return {
+        do: s.do,
+        admin: {
+          sqAddr: hex(s.admin.sqAddr),
+          cqAddr: hex(s.admin.cqAddr),
+          sqSize: s.admin.sqSize,
+          cqSize: s.admin.cqSize,
+        },
+        ...(s.cc === undefined ? {} : { cc: s.cc }),
+        ...stepExpectJson(s.expect),
+      };
+    case 'disable':
+    case 'check':
+      return { do: s.do, ...stepExpectJson(s.expect) };
+    case 'shutdown':
+      return { do: s.do, type: s.type, ...stepExpectJson(s.expect) };
+    case 'write-register':
+      return { do: s.do, register: s.register, value: hex(s.value), ...stepExpectJson(s.expect) };
+    case 'doorbell':
+      return { do: s.do, queue: s.queue, qid: s.qid, value: s.value, ...stepExpectJson(s.expect) };
+    case 'create-cq':
+      return {
+        do: s.do,
+        ...(s.id === undefined ? {} : { id: s.id }),
+        qid: s.qid,
+        addr: hex(s.addr),
+        size: s.size,
+        ...(s.ien === undefined ? {} : { ien: s.ien }),
+        ...(s.iv === undefined ? {} : { iv: s.iv }),
+        ...(s.pc ? {} : { pc: false }),
+        ...cmdExpect(s.expect),
+      };
+    case 'create-sq':
+      return {
+        do: s.do,
+        ...(s.id === undefined ? {} : { id: s.id }),
+        qid: s.qid,
+        addr: hex(s.addr),
+        size: s.size,
+        cqid: s.cqid,
+        ...(s.qprio === 0 ? {} : { qprio: s.qprio }),
+        ...(s.pc ? {} : { pc: false }),
+        ...cmdExpect(s.expect),
+      };
+    case 'delete-sq':
+    case 'delete-cq':
+      return { do: s.do, ...(s.id === undefined ? {} : { id: s.id }), qid: s.qid, ...cmdExpect(s.expect) };
+    case 'submit':
+      return {
+        do: s.do,
+        qid: s.qid,
+        commands: s.commands.map(commandJson),
+        ...(s.doorbell ? {} : { doorbell: false }),
+        ...stepExpectJson(s.expect),
+      };
+    case 'ring':
+      return { do: s.do, qid: s.qid, ...stepExpectJson(s.expect) };
+    case 'cq-head':
+      return { do: s.do, qid: s.qid, hold: s.hold, ...stepExpectJson(s.expect) };
+    case 'wait':
+      return {
+        do: s.do,
+        ...(s.ms === undefined ? {} : { ms: s.ms }),
+        ...(s.for === undefined ? {} : { for: s.for }),
+        ...stepExpectJson(s.expect),
+      };
+    case 'mask-vector':
+      return { do: s.do, vector: s.vector, masked: s.masked, ...stepExpectJson(s.expect) };
   }
-  let dataChecks: CaseDataCheck[] | undefined;
-  if (e.data !== undefined) {
-    dataChecks = Array.isArray(e.data)
-      ? e.data.map((d, i) => dataCheck(d, `${at}.data[${i}]`))
-      : [dataCheck(e.data, `${at}.data`)];
-  }
-  const faults =
-    e.faults === undefined ? undefined : array(e.faults, `${at}.faults`).map((f, i) => range(f, `${at}.faults[${i}]`));
+}
+
+/** The JSON form of a case, version 2 (addresses and bytes as hex strings). */
+export function serializeCaseFile(c: CaseFile): Json {
   return {
-    ...(status === undefined ? {} : { status }),
-    ...(dataChecks === undefined ? {} : { data: dataChecks }),
-    ...(faults === undefined ? {} : { faults }),
+    kind: CASE_FILE_KIND,
+    version: CASE_FILE_VERSION,
+    description: c.description,
+    profile: c.profile,
+    controller: c.controller,
+    ...(c.inject.length === 0 ? {} : { inject: c.inject }),
+    ...(c.seed === undefined ? {} : { seed: c.seed }),
+    ...(c.interrupts === 'auto' ? {} : { interrupts: c.interrupts }),
+    memory: c.memory.map((m) => ({
+      addr: hex(m.addr),
+      size: m.size,
+      ...(m.content === undefined ? {} : contentJson(m.content)),
+      ...(m.grant === undefined ? {} : { grant: m.grant }),
+    })),
+    steps: c.steps.map(stepJson),
   };
 }
 
-function dataCheck(data: unknown, at: string): CaseDataCheck {
-  const d = object(data, at);
-  const addr = address(d.addr, `${at}.addr`);
-  const bytes = hexBytes(d.bytes, `${at}.bytes`);
-  if (addr + BigInt(bytes.length) > PCI_ADDR_LIMIT) throw new UsageError(`${at}: range wraps past 2^64`);
-  return { addr, bytes };
-}
-
-function range(data: unknown, at: string): CaseRange {
-  const r = object(data, at);
-  const addr = address(r.addr, `${at}.addr`);
-  const size = integer(r.size, `${at}.size`, 1, MAX_RANGE);
-  if (addr + BigInt(size) > PCI_ADDR_LIMIT) throw new UsageError(`${at}: range wraps past 2^64`);
-  return { addr, size };
-}
-
-function grantOf(data: unknown, at: string): CaseGrant {
-  const g = object(data, at);
-  if (!DIRECTIONS.includes(g.direction as (typeof DIRECTIONS)[number]))
-    throw new UsageError(`${at}.direction: must be one of ${DIRECTIONS.join(', ')}`);
-  return { ...range(g, at), direction: g.direction as CaseGrant['direction'] };
-}
-
-function object(data: unknown, at: string): Json {
-  if (typeof data !== 'object' || data === null || Array.isArray(data))
-    throw new UsageError(`${at}: must be an object`);
-  return data as Json;
-}
-
-function array(data: unknown, at: string): unknown[] {
-  if (!Array.isArray(data)) throw new UsageError(`${at}: must be an array`);
-  return data;
-}
-
-function string(data: unknown, at: string): string {
-  if (typeof data !== 'string') throw new UsageError(`${at}: must be a string`);
-  return data;
-}
-
-function integer(data: unknown, at: string, min: number, max: number): number {
-  const value = typeof data === 'string' && /^0x[0-9a-f]+$/i.test(data) ? Number.parseInt(data, 16) : data;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new UsageError(`${at}: must be an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function address(data: unknown, at: string): bigint {
-  if (typeof data === 'number' && Number.isSafeInteger(data) && data >= 0) return BigInt(data);
-  if (typeof data !== 'string' || !/^0x[0-9a-f]{1,16}$/i.test(data))
-    throw new UsageError(`${at}: must be a 64-bit address as a "0x…" string`);
-  return BigInt(data);
-}
-
-function hexBytes(data: unknown, at: string): Uint8Array {
-  if (typeof data !== 'string' || !/^([0-9a-f]{2})*$/i.test(data))
-    throw new UsageError(`${at}: must be a string of hex byte pairs`);
-  return Uint8Array.from(Buffer.from(data, 'hex'));
+/** A memory region's content: its size is the region's, so a fill needs no size of its own. */
+function contentJson(b: CaseBytes): Json {
+  const { size: _size, ...rest } = bytesJson(b);
+  return rest;
 }

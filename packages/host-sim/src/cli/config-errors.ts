@@ -1,5 +1,6 @@
 import { EpcConfigError } from '@epfsim/epc-core';
 import { isNvmeConfigError } from '@epfsim/nvme-epf';
+import { ShapeError } from '../case-file/json-shape.js';
 import { isHostSimConfigError, isPlacementError } from '../errors.js';
 
 /**
@@ -11,6 +12,7 @@ export function isUserConfigError(error: unknown): boolean {
     error instanceof EpcConfigError ||
     isNvmeConfigError(error) ||
     isHostSimConfigError(error) ||
-    isPlacementError(error)
+    isPlacementError(error) ||
+    error instanceof ShapeError
   );
 }

@@ -322,7 +322,7 @@ function writeCase(
   ].join(' ');
   const description =
     `${commandLine}: case ${f.outcome.id} (case seed ${f.outcome.seed}), shrunk in ${f.shrunk.shrinkRuns} runs ` +
-    `to ${f.shrunk.caseFile.commands.length} command(s). ${firstFailure(f.shrunk.report) ?? ''}`;
+    `to ${f.shrunk.caseFile.steps.length} step(s). ${firstFailure(f.shrunk.report) ?? ''}`;
   try {
     mkdirSync(out, { recursive: true });
     writeFileSync(path, `${JSON.stringify(serializeCaseFile({ ...f.shrunk.caseFile, description }), null, 2)}\n`);
@@ -352,7 +352,7 @@ function report(ctx: CommandContext, r: CampaignResult, plan: CampaignPlan, writ
       `FAILED ${t.profile.name} x ${t.placement}: case ${f.outcome.id} (seed ${f.outcome.seed}): ${f.outcome.failure}`,
     );
     ctx.out(
-      `  shrunk in ${f.shrunk.shrinkRuns} runs to ${f.shrunk.caseFile.commands.length} command(s): ${firstFailure(f.shrunk.report)}`,
+      `  shrunk in ${f.shrunk.shrinkRuns} runs to ${f.shrunk.caseFile.steps.length} step(s): ${firstFailure(f.shrunk.report)}`,
     );
     ctx.out(`  case file: ${written[i]}`);
     ctx.out(`  replay it: epfsim replay ${written[i]}`);
@@ -381,7 +381,7 @@ function resultJson(r: CampaignResult, plan: CampaignPlan, written: readonly str
       failure: f.outcome.failure,
       shrunk: {
         runs: f.shrunk.shrinkRuns,
-        commands: f.shrunk.caseFile.commands.length,
+        steps: f.shrunk.caseFile.steps.length,
         failure: firstFailure(f.shrunk.report),
         path: f.shrunk.path,
       },

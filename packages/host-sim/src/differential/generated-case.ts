@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NvmeFunctionOptions } from '@epfsim/nvme-epf';
 import { AdminOpcode, encodeSqe, isSuccess, sqe } from '@epfsim/nvme-spec-types';
-import { type CaseCommand, type CaseFile, caseCommandSqe } from '../case-file/case-file.js';
+import { type CaseFile, type CaseStepKind, caseCommandSqe } from '../case-file/case-file.js';
 import { type CaseReport, type CommandReport, opcodeText, replayCase } from '../case-file/replay-case.js';
 import type { CaseRunner } from '../fuzz/fuzz-case.js';
 import { QemuCaseRunner } from '../qemu/qemu-case-runner.js';
@@ -66,18 +66,18 @@ export function compareCaseReports(
   known: readonly KnownDifference[] = KNOWN_DIFFERENCES,
 ): GeneratedCaseResult {
   const differences: Difference[] = [];
-  const setupE = epfsim.setup[0];
-  const setupQ = qemu.setup[0];
+  const setupE = bringUpFailure(epfsim);
+  const setupQ = bringUpFailure(qemu);
   if ((setupE === undefined) !== (setupQ === undefined)) {
     differences.push(difference(-1, 'queue set-up', 'completion', setupE ?? 'ok', setupQ ?? 'ok', undefined));
   }
   const steps = Math.min(epfsim.commands.length, qemu.commands.length);
   const observations: Observation[] = [];
   for (let i = 0; i < steps; i++) {
-    const cmd = c.commands[i] as CaseCommand;
-    const o = observation(cmd, epfsim.commands[i] as CommandReport, qemu.commands[i] as CommandReport);
+    const e = epfsim.commands[i] as CommandReport;
+    const o = observation(e, qemu.commands[i] as CommandReport);
     observations.push(o);
-    const label = opcodeText(cmd.qid, cmd.opcode);
+    const label = opcodeText(e.qid, e.opcode);
     const found = compareStep(o);
     if (found === undefined) continue;
     const match = (field: DifferenceField) => known.find((k) => k.matches({ ...o, field }))?.id;
@@ -119,9 +119,22 @@ function outcome(r: CommandReport): CommandOutcome {
     : { source: 'controller', status: r.status, dw0: 0, ...written };
 }
 
-function observation(cmd: CaseCommand, e: CommandReport, q: CommandReport): Observation {
-  const bytes = encodeSqe(sqe(caseCommandSqe(cmd)));
-  return { caseId: GENERATED, field: 'status', qid: cmd.qid, sqe: bytes, epfsim: outcome(e), qemu: outcome(q) };
+function observation(e: CommandReport, q: CommandReport): Observation {
+  const bytes = encodeSqe(sqe(caseCommandSqe(e.command)));
+  return { caseId: GENERATED, field: 'status', qid: e.qid, sqe: bytes, epfsim: outcome(e), qemu: outcome(q) };
+}
+
+/** The first failure of a bring-up step (enable, queue creation): the case's commands did not run as written. */
+function bringUpFailure(r: CaseReport): string | undefined {
+  const bringUp = new Set<CaseStepKind>(['enable', 'create-cq', 'create-sq']);
+  for (const s of r.steps) if (bringUp.has(s.do) && s.failures[0] !== undefined) return s.failures[0];
+  for (const cmd of r.commands)
+    if (cmd.qid === 0 && cmd.failures[0] !== undefined && isQueueCreation(cmd.opcode)) return cmd.failures[0];
+  return undefined;
+}
+
+function isQueueCreation(opcode: number): boolean {
+  return opcode === AdminOpcode.CREATE_IO_CQ || opcode === AdminOpcode.CREATE_IO_SQ;
 }
 
 /** The first thing that differs in one command: completion, status, then the bytes it wrote. */
@@ -233,7 +246,7 @@ export class GeneratedCaseDifferential {
     const undocumented = result.differences.filter((d) => d.known === undefined);
     return {
       ok: undocumented.length === 0,
-      setup: [],
+      steps: [],
       commands: [],
       failures: undocumented.map((d) => `undocumented difference: ${formatDifference(d)}`),
       counts: result.epfsim.counts,

@@ -5,6 +5,15 @@
  * controller reset, shutdown. Modelled on Linux drivers/nvme/host/pci.c (reference/nvme-rules.md
  * §3 and §5a). Every CQE is validated; what is wrong is recorded as a protocol violation.
  */
+
+import {
+  type CompletionEntry,
+  type HostCq,
+  type HostSq,
+  MAX_TAGS,
+  type ProtocolViolation,
+  QueueEngine,
+} from '@epfsim/nvme-host';
 import {
   AQA,
   CAP_CSS,
@@ -62,14 +71,6 @@ import {
   sqeSetPsdt,
   type VsFields,
 } from '@epfsim/nvme-spec-types';
-import {
-  type CompletionEntry,
-  type HostCq,
-  type HostSq,
-  MAX_TAGS,
-  type ProtocolViolation,
-  QueueEngine,
-} from '@epfsim/nvme-host';
 import { NvmeDriverError } from '../errors.js';
 import type { GrantId, GrantSpec } from '../memory/grant-table.js';
 import {
@@ -765,7 +766,6 @@ export class NvmeDriver {
     return this.sqeBytes;
   }
 
-
   /** The engine reaped a CQE for `cmd`. */
   private completed(cmd: PendingCommand, cqe: Readonly<CompletionEntry>): void {
     this.complete(cmd, {
@@ -939,7 +939,6 @@ export class NvmeDriver {
   private checkAdmin(c: Completion, what: string): void {
     if (!isSuccess(c.status)) throw new NvmeDriverError('ADMIN_FAILED', `${what} failed: ${formatStatus(c.status)}`);
   }
-
 }
 
 function timeout(io: IoOptions): { timeoutMs?: number } {

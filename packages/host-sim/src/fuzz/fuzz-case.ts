@@ -15,7 +15,7 @@ import fc from 'fast-check';
 import { hostAddress } from '../arbitraries/host-address.js';
 import { NamespaceModel, patternBytes } from '../arbitraries/namespace-model.js';
 import { type NvmCommandPick, nvmCommand } from '../arbitraries/nvm-command.js';
-import type { CaseCommand, CaseExpectation, CaseFile, CaseMemory, CaseQueue } from '../case-file/case-file.js';
+import type { CaseCommand, CaseCommandExpect, CaseFile, CaseMemory, CaseStep } from '../case-file/case-file.js';
 import { CASE_FILE_VERSION } from '../case-file/case-file.js';
 import { type CaseReport, replayCase, statusCode } from '../case-file/replay-case.js';
 import { identifyCommand } from '../driver/admin-commands.js';
@@ -57,6 +57,8 @@ export interface FuzzTarget {
   readonly ram?: HostRange;
   /** Whose behaviour the expectations follow (default the specification). */
   readonly behaviour?: CaseBehaviour;
+  /** Named faults injected into the controller (docs/faults.md). */
+  readonly inject?: readonly string[];
 }
 
 /** What {@link FuzzTarget.controller} may set. */
@@ -86,6 +88,14 @@ export interface FuzzCaseParams {
   readonly adminQueue: FuzzQueueParams;
   readonly ioQueues: readonly FuzzQueueParams[];
   readonly commands: readonly FuzzCommandParams[];
+}
+
+/** Where a queue pair's rings are and how deep they are. */
+interface CaseQueue {
+  readonly qid: number;
+  readonly sqAddr: bigint;
+  readonly cqAddr: bigint;
+  readonly depth: number;
 }
 
 /** The one namespace every case uses. */
@@ -225,7 +235,7 @@ class CaseBuilder {
   /** Invalid placements break every data pointer on purpose: statuses are checked, data is not. */
   private readonly checkData: boolean;
   private readonly used: HostRange[] = [];
-  private readonly commands: CaseCommand[] = [];
+  private readonly commands: { readonly qid: number; readonly command: CaseCommand }[] = [];
   private readonly behaviour: CaseBehaviour;
   /** Where rings may go (bounded RAM only). */
   private readonly ringRegion: HostRange | undefined;
@@ -321,16 +331,47 @@ class CaseBuilder {
           return;
       }
     });
+    const ok = { status: SUCCESS };
+    const steps: CaseStep[] = [
+      {
+        do: 'enable',
+        admin: {
+          sqAddr: adminQueue.sqAddr,
+          cqAddr: adminQueue.cqAddr,
+          sqSize: adminQueue.depth,
+          cqSize: adminQueue.depth,
+        },
+        expect: { csts: { RDY: 1, CFS: 0 } },
+      },
+    ];
+    for (const q of ioQueues) {
+      steps.push({ do: 'create-cq', qid: q.qid, addr: q.cqAddr, size: q.depth, pc: true, expect: ok });
+      steps.push({
+        do: 'create-sq',
+        qid: q.qid,
+        addr: q.sqAddr,
+        size: q.depth,
+        cqid: q.qid,
+        qprio: 0,
+        pc: true,
+        expect: ok,
+      });
+    }
+    this.commands.forEach(({ qid, command }, i) => {
+      const id = `c${i}`;
+      steps.push({ do: 'submit', qid, commands: [{ ...command, id }], doorbell: true });
+      steps.push({ do: 'wait', for: [id] });
+    });
     return {
       version: CASE_FILE_VERSION,
       description,
       profile: caseProfile(target.profile),
       controller: fuzzController(target),
+      inject: target.inject ?? [],
       ...(seed === undefined ? {} : { seed }),
-      adminQueue,
-      ioQueues,
+      interrupts: 'auto',
       memory: this.memoryRegions(),
-      commands: this.commands,
+      steps,
     };
   }
 
@@ -353,7 +394,11 @@ class CaseBuilder {
       const blocks = this.model.read(c.slba, c.nlb);
       let off = 0;
       for (const chunk of l.data) {
-        if (chunk.kind === 'ram') checks.push({ addr: chunk.addr, bytes: blocks.slice(off, off + chunk.size) });
+        if (chunk.kind === 'ram')
+          checks.push({
+            addr: chunk.addr,
+            expected: { kind: 'bytes' as const, bytes: blocks.slice(off, off + chunk.size) },
+          });
         off += chunk.size;
       }
     }
@@ -361,7 +406,7 @@ class CaseBuilder {
   }
 
   /** Adds a raw command from a driver command spec and (for data commands) its layout. */
-  private add(qid: number, spec: CommandSpec, l?: CommandLayout, data: CaseExpectation['data'] = []): void {
+  private add(qid: number, spec: CommandSpec, l?: CommandLayout, data: CaseCommandExpect['data'] = []): void {
     const cdw = [spec.cdw10, spec.cdw11, spec.cdw12, spec.cdw13, spec.cdw14, spec.cdw15].map((v) => v ?? 0);
     let nsid = spec.nsid ?? 0;
     const patch = l?.patch;
@@ -372,7 +417,7 @@ class CaseBuilder {
       cdw[1] = hi;
     }
     if (patch?.nlb !== undefined) cdw[2] = setBits(cdw[2] ?? 0, READ_WRITE.CDW12.NLB, patch.nlb - 1);
-    const expect: CaseExpectation = {
+    const expect: CaseCommandExpect = {
       status:
         l?.expect === undefined
           ? SUCCESS
@@ -388,18 +433,22 @@ class CaseBuilder {
     }
     this.commands.push({
       qid,
-      opcode: spec.opcode,
-      nsid,
-      psdt: l?.psdt ?? 0,
-      fuse: 0,
-      prp1: l === undefined ? 0n : dptrPrp1(l.dptr),
-      prp2: l === undefined ? 0n : dptrPrp2(l.dptr),
-      mptr: spec.mptr ?? 0n,
-      cdw: cdw as unknown as CaseCommand['cdw'],
-      ...(l === undefined || l.grants.length === 0
-        ? {}
-        : { grants: l.grants.map(({ addr, size, direction }) => ({ addr, size, direction })) }),
-      expect,
+      command: {
+        opcode: spec.opcode,
+        nsid,
+        psdt: l?.psdt ?? 0,
+        fuse: 0,
+        prp1: l === undefined ? 0n : dptrPrp1(l.dptr),
+        prp2: l === undefined ? 0n : dptrPrp2(l.dptr),
+        mptr: spec.mptr ?? 0n,
+        cdw2: 0,
+        cdw3: 0,
+        cdw: cdw as unknown as CaseCommand['cdw'],
+        ...(l === undefined || l.grants.length === 0
+          ? {}
+          : { grants: l.grants.map(({ addr, size, direction }) => ({ addr, size, direction })) }),
+        expect,
+      },
     });
   }
 
@@ -442,7 +491,7 @@ class CaseBuilder {
       return {
         addr: r.addr,
         size: r.size,
-        ...(end === 0 ? {} : { bytes: bytes.slice(0, end) }),
+        ...(end === 0 ? {} : { content: { kind: 'bytes' as const, bytes: bytes.slice(0, end) } }),
         // Nothing is granted for the whole case: each command carries the grants of its own layout.
         grant: 'none' as const,
       };

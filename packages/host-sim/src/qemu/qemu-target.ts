@@ -34,10 +34,15 @@ export const QEMU_DEFAULTS: QemuOptions = { diskBytes: 64 * 1024 * 1024, blockSi
  * access is qtest MMIO on BAR0; host memory is guest RAM; MSI-X vectors write cookies into
  * RAM mailboxes that each {@link step} collects. Time is the wall clock.
  */
+/** Wall-clock time QEMU may take between writing a CQE and its MSI-X message reaching the mailbox. */
+const QEMU_INTERRUPT_LATENCY_MS = 100;
+
 export class QemuTarget implements NvmeTarget {
   readonly name: string;
   readonly memory: QemuGuestMemory;
   readonly interrupts: InterruptCounter;
+  /** MSI-X messages land in guest RAM and are collected by the next step, a poll after the CQE may be seen. */
+  readonly interruptLatencyMs = QEMU_INTERRUPT_LATENCY_MS;
   private readonly qemu: QemuProcess;
   private readonly msix: MsixLayout | null;
   private readonly counts: number[] = [];

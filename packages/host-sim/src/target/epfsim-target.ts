@@ -158,6 +158,8 @@ export interface TestbedOptions {
   readonly function?: NvmeFunctionConfigInput;
   /** Simulated microseconds per device step. Default 10 (a polling loop iteration). */
   readonly usPerStep?: number;
+  /** Named faults to inject (docs/faults.md). */
+  readonly faults?: readonly string[];
 }
 
 /** Host memory, the EPC, the function and the target over them. */
@@ -187,6 +189,8 @@ function resolveProfile(profile: string | EpcProfile | undefined): EpcProfile {
 /** Wires a host (memory with grants, MSI doorbell), an EPC of the chosen profile and the NVMe function. */
 export function createTestbed(options: TestbedOptions = {}): Testbed {
   const profile = resolveProfile(options.profile);
+  if ((options.faults?.length ?? 0) > 0)
+    throw new HostSimConfigError('BAD_OPTION', 'fault injection is not built in yet');
   const memory = new SimulatedHostMemory();
   const doorbell = new MsiDoorbell();
   doorbell.install(memory);

@@ -18,6 +18,8 @@ export interface NvmeTarget {
   readonly memory: HostMemory;
   /** Interrupts received, per vector (INTx counts as vector 0). */
   readonly interrupts: InterruptCounter;
+  /** How long after a CQE is visible its interrupt may still arrive (ms); 0 when the device raises as it posts. */
+  readonly interruptLatencyMs?: number;
 
   /** BAR0 registers (NVMe Base 1.4 §3.1); 64-bit registers are two dword accesses, low first. */
   mmioRead32(offset: number): number;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ShapeError } from '../../src/case-file/json-shape.js';
 import { parseCaseFile, serializeCaseFile } from '../../src/case-file/parse-case-file.js';
 import { firstFailure, replayCase } from '../../src/case-file/replay-case.js';
-import { UsageError } from '../../src/cli/usage-error.js';
 
 const le64 = (...values: bigint[]) =>
   values
@@ -53,8 +53,9 @@ const replay = (data: unknown) => replayCase(parseCaseFile(data));
 describe('replaying a case file', () => {
   it('passes when every expectation holds', () => {
     const r = replay(prpListCase());
-    expect(r.setup).toEqual([]);
-    expect(r.commands.map((c) => c.failures)).toEqual([[], []]);
+    expect(r.steps.flatMap((s) => s.failures)).toEqual([]);
+    // Create I/O CQ, Create I/O SQ, then the case's two commands.
+    expect(r.commands.map((c) => c.failures)).toEqual([[], [], [], []]);
     expect(r.ok).toBe(true);
     expect(r.counts).toEqual({ isolationViolations: 0, busFaults: 0, leaks: 0, protocolViolations: 0 });
   });
@@ -70,8 +71,8 @@ describe('replaying a case file', () => {
     };
     const r = replay(broken);
     expect(r.ok).toBe(false);
-    expect(r.commands[1]!.failures[0]).toBe('status 0/13h PRP Offset Invalid (DNR), expected 0/00h');
-    expect(firstFailure(r)).toBe('command #1 (qid 1, READ 02h): status 0/13h PRP Offset Invalid (DNR), expected 0/00h');
+    expect(r.commands[3]!.failures[0]).toBe('status 0/13h PRP Offset Invalid (DNR), expected 0/00h');
+    expect(firstFailure(r)).toBe('command-1 (qid 1, READ 02h): status 0/13h PRP Offset Invalid (DNR), expected 0/00h');
   });
 
   it('fails when memory does not hold the expected data', () => {
@@ -82,7 +83,7 @@ describe('replaying a case file', () => {
       ...c,
       commands: [commands[0], { ...commands[1], expect: { data: [{ addr: '0x400000', bytes: wrong }] } }],
     });
-    expect(r.commands[1]!.failures).toEqual([
+    expect(r.commands[3]!.failures).toEqual([
       expect.stringMatching(/^data at 0x400000\+0x3000 differs from byte 0x0 \(expected 0xff, got 0x3\)$/),
     ]);
   });
@@ -96,7 +97,7 @@ describe('replaying a case file', () => {
     };
     const unexpected = replay({ ...base, commands: [{ ...base.commands[0], expect: { status: ['0/04h'] } }] });
     expect(unexpected.ok).toBe(false);
-    expect(unexpected.commands[0]!.failures).toEqual([
+    expect(unexpected.commands[2]!.failures).toEqual([
       expect.stringMatching(/^device write of 0x60[01]000\+0x[0-9a-f]+ refused \(hole\) during this command$/),
     ]);
     const expected = replay({
@@ -135,14 +136,16 @@ describe('replaying a case file', () => {
       ],
     });
     expect(r.ok).toBe(true);
-    expect(r.commands).toHaveLength(4);
+    expect(r.commands).toHaveLength(6);
   });
 
   it('reports queue setup the controller refuses (Create I/O SQ with an offset, P-14)', () => {
     const r = replay({ ...prpListCase(), ioQueues: [{ qid: 1, sqAddr: '0x102080', cqAddr: '0x103000', depth: 4 }] });
     expect(r.ok).toBe(false);
-    expect(r.setup).toEqual(['Create I/O SQ 1: 0/13h PRP Offset Invalid (DNR)']);
-    expect(r.commands).toEqual([]);
+    expect(r.commands[1]!.failures).toEqual(['status 0/13h PRP Offset Invalid (DNR), expected 0/00h']);
+    // The case's own commands never ran: their SQ does not exist.
+    expect(r.commands).toHaveLength(2);
+    expect(r.failures[0]).toMatch(/^stopped: step 3: no SQ 1 to submit to/);
   });
 
   it.each([
@@ -158,14 +161,10 @@ describe('replaying a case file', () => {
       },
       'case.memory[1]: 0x201000+0x10 overlaps',
     ],
-    [
-      { ioQueues: [{ qid: 1, sqAddr: '0x101000', cqAddr: '0x103000', depth: 4 }] },
-      'case.ioQueues[0].sqAddr: the ring overlaps',
-    ],
     [{ adminQueue: { sqAddr: '0x100000', cqAddr: '0x101000', depth: 5000 } }, 'case.adminQueue.depth: at most 4096'],
   ])('refuses a case it cannot set up with one line naming the field (%#)', (override, message) => {
     const data = { ...prpListCase(), ...override };
-    expect(() => replay(data)).toThrow(UsageError);
+    expect(() => replay(data)).toThrow(ShapeError);
     expect(() => replay(data)).toThrow(message);
   });
 
@@ -173,7 +172,9 @@ describe('replaying a case file', () => {
     const c = prpListCase();
     const commands = c.commands as Record<string, unknown>[];
     const data = { ...c, commands: [{ ...commands[0], expect: { data: { addr: '0x900000', bytes: '00' } } }] };
-    expect(() => replay(data)).toThrow('case.commands[0].expect.data[0]: 0x900000+0x1 is not in memory');
+    expect(() => replay(data)).toThrow(
+      "case.steps[3].commands[0].expect.data[0]: 0x900000+0x1 is not in the case's memory",
+    );
   });
 });
 
@@ -198,23 +199,25 @@ describe('case file extensions', () => {
         },
       ],
     });
-    expect(c.commands[0]!.grants).toEqual([{ addr: 0x400000n, size: 4096, direction: 'write' }]);
-    expect(c.commands[0]!.expect?.data).toHaveLength(2);
+    const submit = c.steps[3]!;
+    const cmd = submit.do === 'submit' ? submit.commands[0] : undefined;
+    expect(cmd?.grants).toEqual([{ addr: 0x400000n, size: 4096, direction: 'write' }]);
+    expect(cmd?.expect?.data).toHaveLength(2);
     expect(parseCaseFile(JSON.parse(JSON.stringify(serializeCaseFile(c))))).toEqual(c);
   });
 
   it.each([
     [
       { grants: [{ addr: '0x0', size: 1, direction: 'both' }] },
-      'case.commands[0].grants[0].direction: must be one of read, write',
+      'case.commands[0].grants[0].direction: must be one of "read", "write"',
     ],
     [
       { expect: { faults: [{ addr: '0xffffffffffffffff', size: 2 }] } },
-      'case.commands[0].expect.faults[0]: range wraps',
+      'case.commands[0].expect.faults[0]: the range wraps',
     ],
     [
       { expect: { data: [{ addr: '0x0', bytes: 'zz' }] } },
-      'case.commands[0].expect.data[0].bytes: must be a string of hex',
+      'case.commands[0].expect.data[0].bytes: must be a string like',
     ],
   ])('name the bad field (%#)', (fields, message) => {
     expect(() => parseCaseFile({ ...prpListCase(), commands: [{ qid: 1, opcode: 2, ...fields }] })).toThrow(message);

@@ -6,7 +6,7 @@
 import { findProfile } from '@epfsim/epc-core';
 import { makeStatus, Sct } from '@epfsim/nvme-spec-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CaseFile } from '../../src/case-file/case-file.js';
+import type { CaseCommand, CaseFile } from '../../src/case-file/case-file.js';
 import type { CaseReport } from '../../src/case-file/replay-case.js';
 import { qemuFuzzTarget, qemuOptionsFor } from '../../src/differential/fuzz-target.js';
 import { compareCaseReports, GeneratedCaseDifferential } from '../../src/differential/generated-case.js';
@@ -30,24 +30,52 @@ function target(placement: (typeof PLACEMENT_NAMES)[number]): FuzzTarget {
 }
 
 /** A one-command case file: a Read on I/O queue 1. */
+const READ: CaseCommand = {
+  opcode: 2,
+  nsid: 1,
+  psdt: 0,
+  fuse: 0,
+  prp1: 0x1000_0202n,
+  prp2: 0n,
+  mptr: 0n,
+  cdw2: 0,
+  cdw3: 0,
+  cdw: [0, 0, 0, 0, 0, 0],
+};
 const READ_CASE: CaseFile = {
-  version: 1,
+  version: 2,
   description: '',
   profile: 'generic',
   controller: {},
-  adminQueue: { qid: 0, sqAddr: 0x100_0000n, cqAddr: 0x100_1000n, depth: 2 },
-  ioQueues: [{ qid: 1, sqAddr: 0x100_2000n, cqAddr: 0x100_3000n, depth: 2 }],
+  inject: [],
+  interrupts: 'auto',
   memory: [],
-  commands: [
-    { qid: 1, opcode: 2, nsid: 1, psdt: 0, fuse: 0, prp1: 0x1000_0202n, prp2: 0n, mptr: 0n, cdw: [0, 0, 0, 0, 0, 0] },
+  steps: [
+    { do: 'enable', admin: { sqAddr: 0x100_0000n, cqAddr: 0x100_1000n, sqSize: 2, cqSize: 2 } },
+    { do: 'create-cq', qid: 1, addr: 0x100_3000n, size: 2, pc: true },
+    { do: 'create-sq', qid: 1, addr: 0x100_2000n, size: 2, cqid: 1, qprio: 0, pc: true },
+    { do: 'submit', qid: 1, commands: [READ], doorbell: true },
   ],
 };
 
 function report(status: number | undefined, written?: Uint8Array): CaseReport {
   return {
     ok: true,
-    setup: [],
-    commands: [{ index: 0, qid: 1, opcode: 2, cid: 0, status, failures: [], ...(written ? { written } : {}) }],
+    steps: [],
+    commands: [
+      {
+        index: 0,
+        step: 3,
+        label: 'read',
+        qid: 1,
+        opcode: 2,
+        command: READ,
+        cid: 0,
+        status,
+        failures: [],
+        ...(written ? { written } : {}),
+      },
+    ],
     failures: [],
     counts: { isolationViolations: 0, busFaults: 0, leaks: 0, protocolViolations: 0 },
   };

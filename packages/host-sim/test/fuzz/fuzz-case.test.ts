@@ -1,6 +1,7 @@
 import { findProfile } from '@epfsim/epc-core';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
+import { caseCommands } from '../../src/case-file/case-file.js';
 import { parseCaseFile, serializeCaseFile } from '../../src/case-file/parse-case-file.js';
 import { buildFuzzCase, type FuzzTarget, fuzzCaseArbitrary, runFuzzCase } from '../../src/fuzz/fuzz-case.js';
 import { rangesOverlap } from '../../src/memory/host-range.js';
@@ -23,11 +24,18 @@ describe('fuzz cases', () => {
       expect(c.profile).toBe('stress');
       // Nothing is granted for the whole case; every data command carries its own grants.
       for (const m of c.memory) expect(m.grant).toBe('none');
-      for (const cmd of c.commands) if (cmd.prp1 !== 0n) expect(cmd.grants?.length).toBeGreaterThan(0);
-      const rings = [c.adminQueue, ...c.ioQueues].flatMap((q) => [
-        { addr: q.sqAddr, size: q.depth * 64 },
-        { addr: q.cqAddr, size: q.depth * 16 },
-      ]);
+      for (const { command } of caseCommands(c))
+        if (command.prp1 !== 0n) expect(command.grants?.length).toBeGreaterThan(0);
+      const rings = c.steps.flatMap((s) =>
+        s.do === 'enable'
+          ? [
+              { addr: s.admin.sqAddr, size: s.admin.sqSize * 64 },
+              { addr: s.admin.cqAddr, size: s.admin.cqSize * 16 },
+            ]
+          : s.do === 'create-cq' || s.do === 'create-sq'
+            ? [{ addr: s.addr, size: s.size * (s.do === 'create-sq' ? 64 : 16) }]
+            : [],
+      );
       for (const r of rings) {
         expect(r.addr % 4096n).toBe(0n);
         for (const m of c.memory) expect(rangesOverlap(r, m)).toBe(false);
@@ -46,17 +54,22 @@ describe('fuzz cases', () => {
     const withReads = fc
       .sample(fuzzCaseArbitrary(target('rk3399', 'linux')), { seed: 4, numRuns: 30 })
       .map((p) => buildFuzzCase(target('rk3399', 'linux'), p))
-      .flatMap((c) => c.commands.filter((cmd) => cmd.opcode === 2));
-    expect(withReads.some((cmd) => cmd.expect?.data?.some((d) => d.bytes.some((b) => b !== 0)))).toBe(true);
+      .flatMap((c) => caseCommands(c).filter(({ command }) => command.opcode === 2));
+    expect(
+      withReads.some(({ command }) =>
+        command.expect?.data?.some((d) => d.expected.kind !== 'bytes' || d.expected.bytes.some((b) => b !== 0)),
+      ),
+    ).toBe(true);
   });
 
   it('expect the invalid placement statuses, and faults where data is put in a hole', () => {
     const invalid = target('rk3588', 'invalid');
     const cases = fc.sample(fuzzCaseArbitrary(invalid), { seed: 8, numRuns: 60 }).map((p) => buildFuzzCase(invalid, p));
-    const statuses = new Set(cases.flatMap((c) => c.commands.flatMap((cmd) => cmd.expect?.status ?? [])));
+    const commands = cases.map((c) => caseCommands(c).map(({ command }) => command));
+    const statuses = new Set(commands.flat().flatMap((cmd) => cmd.expect?.status ?? []));
     for (const s of ['0/13h', '0/02h', '0/04h']) expect(statuses).toContain(s);
-    expect(cases.some((c) => c.commands.some((cmd) => (cmd.expect?.faults?.length ?? 0) > 0))).toBe(true);
-    for (const c of cases) for (const cmd of c.commands) expect(cmd.expect?.data).toBeUndefined();
+    expect(commands.some((c) => c.some((cmd) => (cmd.expect?.faults?.length ?? 0) > 0))).toBe(true);
+    for (const cmd of commands.flat()) expect(cmd.expect?.data).toBeUndefined();
     const p = fc.sample(fuzzCaseArbitrary(invalid), { seed: 8, numRuns: 10 });
     for (const params of p) expect(firstOf(runFuzzCase(invalid, params).report)).toBeUndefined();
   });
@@ -65,5 +78,7 @@ describe('fuzz cases', () => {
 function firstOf(report: ReturnType<typeof runFuzzCase>['report']): string | undefined {
   return report.ok
     ? undefined
-    : JSON.stringify({ setup: report.setup, commands: report.commands, failures: report.failures });
+    : JSON.stringify({ steps: report.steps, commands: report.commands, failures: report.failures }, (_, v) =>
+        typeof v === 'bigint' ? `0x${v.toString(16)}` : v,
+      );
 }

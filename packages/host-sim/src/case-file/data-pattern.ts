@@ -1,0 +1,43 @@
+/**
+ * Pattern data for case files: byte `i` of pattern `seed` depends on (seed, i) alone, so a case
+ * names any slice of it by seed and offset instead of carrying the bytes (a 513-page write is
+ * `{ "pattern": 7 }`, not 2 MB of hex). Each 32-bit little-endian word is a hash of the seed and
+ * the word's index (the 32-bit finalizer of MurmurHash3).
+ */
+
+const WORD = 4;
+const MIX1 = 0x85eb_ca6b;
+const MIX2 = 0xc2b2_ae35;
+/** Golden-ratio increment: spreads consecutive word indexes before mixing. */
+const SPREAD = 0x9e37_79b9;
+
+/** Word `index` of pattern `seed`. */
+function patternWord(seed: number, index: number): number {
+  let h = (seed ^ Math.imul(index + 1, SPREAD)) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, MIX1);
+  h ^= h >>> 13;
+  h = Math.imul(h, MIX2);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Fills `into` with bytes [offset, offset + into.length) of pattern `seed`. */
+export function fillPattern(into: Uint8Array, seed: number, offset = 0): Uint8Array {
+  let i = 0;
+  const n = into.length;
+  // A leading partial word, then whole words, then a trailing partial word.
+  while (i < n && (offset + i) % WORD !== 0) {
+    into[i] = patternWord(seed, Math.floor((offset + i) / WORD)) >>> (8 * ((offset + i) % WORD));
+    i++;
+  }
+  const view = new DataView(into.buffer, into.byteOffset, into.byteLength);
+  for (; i + WORD <= n; i += WORD) view.setUint32(i, patternWord(seed, (offset + i) / WORD), true);
+  for (; i < n; i++) into[i] = patternWord(seed, Math.floor((offset + i) / WORD)) >>> (8 * ((offset + i) % WORD));
+  return into;
+}
+
+/** Bytes [offset, offset + length) of pattern `seed`. */
+export function patternSlice(seed: number, length: number, offset = 0): Uint8Array {
+  return fillPattern(new Uint8Array(length), seed, offset);
+}
