@@ -4,14 +4,23 @@
  * CC.EN still 1 the function waited for an EN 0→1 edge, and CSTS kept SHST into the next enable.
  * Correct: after a shutdown, a re-enable gives CSTS = RDY exactly.
  */
-import { CC_SHN, CSTS, CSTS_SHST, encodeCc, NVME_REG_CC, setBits } from '@epfsim/nvme-spec-types';
+import {
+  CC_SHN,
+  CSTS,
+  CSTS_SHST,
+  encodeCc,
+  NVME_NVM_IOCQES,
+  NVME_NVM_IOSQES,
+  NVME_REG_CC,
+  setBits,
+} from '@epfsim/nvme-spec-types';
 import { describe, expect, it } from 'vitest';
 import type { FunctionFaultName } from '../../src/index.js';
 import { ScriptedHost } from '../helpers/scripted-host.js';
 
 const FAULT: FunctionFaultName = 'cc-csts-not-cleared';
 const POLLS = 10;
-const ENTRY_SIZES = { IOSQES: 6, IOCQES: 4 } as const;
+const ENTRY_SIZES = { IOSQES: NVME_NVM_IOSQES, IOCQES: NVME_NVM_IOCQES } as const;
 const RDY = setBits(0, CSTS.RDY, 1);
 const SHUTDOWN_COMPLETE = setBits(0, CSTS.SHST, CSTS_SHST.COMPLETE);
 

@@ -11,6 +11,11 @@ import { PAGE, ScriptedHost } from '../helpers/scripted-host.js';
 const FAULT: FunctionFaultName = 'cqe-fields-uninitialized';
 const QID = 1;
 const SETTLE_POLLS = 10;
+/** An opcode the NVM command set does not have. */
+const UNSUPPORTED_OPCODE = 0x7f;
+/** SLBA 2^48 - 1: beyond any namespace. */
+const SLBA_LOW = 0xffff_ffff;
+const SLBA_HIGH = 0xffff;
 /** MDTS in the test configuration: 8 blocks of 512 bytes. */
 const MDTS_BYTES = 4096;
 const BLOCKS_ABOVE_MDTS = MDTS_BYTES / 512 + 1;
@@ -21,7 +26,11 @@ const EARLY_FAILURES = [
     fields: (buf: bigint) => ({ opcode: NvmOpcode.READ, nsid: 1, prp1: buf + 1n, cdw12: 0 }),
     status: Status.PRP_INVALID_OFFSET,
   },
-  { what: 'an unsupported opcode', fields: () => ({ opcode: 0x7f, nsid: 1 }), status: Status.INVALID_OPCODE },
+  {
+    what: 'an unsupported opcode',
+    fields: () => ({ opcode: UNSUPPORTED_OPCODE, nsid: 1 }),
+    status: Status.INVALID_OPCODE,
+  },
   {
     what: 'a transfer above MDTS',
     fields: (buf: bigint) => ({ opcode: NvmOpcode.READ, nsid: 1, prp1: buf, cdw12: BLOCKS_ABOVE_MDTS - 1 }),
@@ -75,8 +84,8 @@ describe('fault cqe-fields-uninitialized', () => {
       opcode: NvmOpcode.READ,
       nsid: 1,
       prp1: h.alloc(PAGE),
-      cdw10: 0xffff_ffff,
-      cdw11: 0xffff,
+      cdw10: SLBA_LOW,
+      cdw11: SLBA_HIGH,
       cdw12: 0,
     });
     expect(cqe).toMatchObject({ status: Status.LBA_RANGE, sqid: QID, sqhd: 1 });

@@ -25,6 +25,8 @@ const SQ_SIZE = 4;
 /** A queue id with no queue. */
 const NO_QUEUE = 5;
 const POLLS = 10;
+/** A CQ head of 2 with nothing posted: it consumes entries that do not exist. */
+const HEAD_PAST_TAIL = 2;
 /** Polls allowed for an event that should not come. */
 const FEW_POLLS = 5;
 const INVALID_VALUE = encodeAsyncEvent(
@@ -77,13 +79,13 @@ describe('fault doorbell-values-unchecked', () => {
 
   it('off: a CQ head past the tail raises 01h', () => {
     const { h, aer } = setup([]);
-    h.ringCq(QID, 2);
+    h.ringCq(QID, HEAD_PAST_TAIL);
     expect(h.wait(0, aer)?.dw0).toBe(INVALID_VALUE);
   });
 
   it('on: a CQ head past the tail raises nothing', () => {
     const { h, aer } = setup([FAULT]);
-    h.ringCq(QID, 2);
+    h.ringCq(QID, HEAD_PAST_TAIL);
     expect(h.wait(0, aer, FEW_POLLS)).toBeUndefined();
   });
 

@@ -6,11 +6,13 @@
 import { AdminOpcode, type Cqe, Fuse, NvmOpcode, Status } from '@epfsim/nvme-spec-types';
 import { describe, expect, it } from 'vitest';
 import type { FunctionFaultName } from '../../src/index.js';
-import { ScriptedHost } from '../helpers/scripted-host.js';
+import { PAGE, ScriptedHost } from '../helpers/scripted-host.js';
 
 const FAULT: FunctionFaultName = 'double-completion';
 /** An opcode neither command set implements. */
 const UNSUPPORTED_OPCODE = 0x7f;
+/** A log page identifier the function does not support. */
+const UNSUPPORTED_LOG_PAGE = 0x7f;
 /** An NSID no namespace has (the function has one). */
 const INACTIVE_NSID = 99;
 /** Polls enough for every completion of one submitted batch to be posted. */
@@ -86,7 +88,7 @@ describe('fault double-completion', () => {
   it('on: a command that fails during execution still gets one CQE', () => {
     const h = host([FAULT]);
     // Get Log Page of a log page that does not exist fails in the handler, not in the parse.
-    const cqes = cqesFor(h, 0, { opcode: AdminOpcode.GET_LOG_PAGE, cdw10: 0x7f, prp1: h.alloc(4096) });
+    const cqes = cqesFor(h, 0, { opcode: AdminOpcode.GET_LOG_PAGE, cdw10: UNSUPPORTED_LOG_PAGE, prp1: h.alloc(PAGE) });
     expect(cqes.map((c) => c.status)).toEqual([Status.INVALID_LOG_PAGE]);
   });
 

@@ -3,7 +3,16 @@
  * CC.IOSQES/IOCQES were trusted, so SQEs were fetched 2^IOSQES bytes apart and CQEs written
  * 2^IOCQES bytes long. Correct: CSTS.CFS at enable, 1/02h at queue creation.
  */
-import { CQE_SIZE, CSTS, decodeCqe, getBits, NvmOpcode, Status } from '@epfsim/nvme-spec-types';
+import {
+  CQE_SIZE,
+  CSTS,
+  decodeCqe,
+  getBits,
+  NVME_NVM_IOCQES,
+  NVME_NVM_IOSQES,
+  NvmOpcode,
+  Status,
+} from '@epfsim/nvme-spec-types';
 import { describe, expect, it } from 'vitest';
 import type { FunctionFaultName } from '../../src/index.js';
 import { PAGE, pattern, ScriptedHost } from '../helpers/scripted-host.js';
@@ -13,6 +22,11 @@ const FAULT: FunctionFaultName = 'unchecked-entry-sizes';
 const IOSQES_128 = 7;
 /** IOCQES 5: 32-byte CQ entries. */
 const IOCQES_32 = 5;
+/** The sizes the function supports: 64-byte SQEs, 16-byte CQEs. */
+const IOSQES_64 = NVME_NVM_IOSQES;
+const IOCQES_16 = NVME_NVM_IOCQES;
+/** IOSQES/IOCQES 0: allowed at enable, not for I/O queues. */
+const UNSET = 0;
 const QUEUE_SIZE = 8;
 const BLOCK = 512;
 const SETTLE_POLLS = 10;
@@ -23,8 +37,8 @@ function host(faults: readonly FunctionFaultName[]): ScriptedHost {
 
 describe('fault unchecked-entry-sizes: enable', () => {
   it.each([
-    { IOSQES: IOSQES_128, IOCQES: 4 },
-    { IOSQES: 6, IOCQES: IOCQES_32 },
+    { IOSQES: IOSQES_128, IOCQES: IOCQES_16 },
+    { IOSQES: IOSQES_64, IOCQES: IOCQES_32 },
   ])('off: CC with IOSQES $IOSQES, IOCQES $IOCQES fails the enable with CSTS.CFS', (sizes) => {
     const h = host([]);
     h.enable({ cc: sizes });
@@ -33,8 +47,8 @@ describe('fault unchecked-entry-sizes: enable', () => {
   });
 
   it.each([
-    { IOSQES: IOSQES_128, IOCQES: 4 },
-    { IOSQES: 6, IOCQES: IOCQES_32 },
+    { IOSQES: IOSQES_128, IOCQES: IOCQES_16 },
+    { IOSQES: IOSQES_64, IOCQES: IOCQES_32 },
   ])('on: CC with IOSQES $IOSQES, IOCQES $IOCQES gives RDY', (sizes) => {
     const h = host([FAULT]);
     h.enable({ cc: sizes });
@@ -46,17 +60,17 @@ describe('fault unchecked-entry-sizes: enable', () => {
 describe('fault unchecked-entry-sizes: queue creation (IOSQES and IOCQES of 0 pass the enable)', () => {
   it('off: Create I/O CQ with IOCQES 0 and Create I/O SQ with IOSQES 0 fail with 1/02h', () => {
     const cqHost = host([]);
-    cqHost.enable({ cc: { IOSQES: 6, IOCQES: 0 } });
+    cqHost.enable({ cc: { IOSQES: IOSQES_64, IOCQES: UNSET } });
     expect(cqHost.createCq(1, QUEUE_SIZE).status).toBe(Status.QUEUE_SIZE);
     const sqHost = host([]);
-    sqHost.enable({ cc: { IOSQES: 0, IOCQES: 4 } });
+    sqHost.enable({ cc: { IOSQES: UNSET, IOCQES: IOCQES_16 } });
     expect(sqHost.createCq(1, QUEUE_SIZE).status).toBe(0);
     expect(sqHost.createSq(1, QUEUE_SIZE, 1).status).toBe(Status.QUEUE_SIZE);
   });
 
   it('on: both succeed', () => {
     const h = host([FAULT]);
-    h.enable({ cc: { IOSQES: 0, IOCQES: 0 } });
+    h.enable({ cc: { IOSQES: UNSET, IOCQES: UNSET } });
     expect(h.createCq(1, QUEUE_SIZE).status).toBe(0);
     expect(h.createSq(1, QUEUE_SIZE, 1).status).toBe(0);
   });
@@ -65,7 +79,7 @@ describe('fault unchecked-entry-sizes: queue creation (IOSQES and IOCQES of 0 pa
 describe('fault unchecked-entry-sizes: what the host sees through the queues', () => {
   it('on: SQ entries are fetched 128 bytes apart, so the second command is an empty slot', () => {
     const h = host([FAULT]);
-    h.enable({ cc: { IOSQES: IOSQES_128, IOCQES: 4 } });
+    h.enable({ cc: { IOSQES: IOSQES_128, IOCQES: IOCQES_16 } });
     h.createPair(1, QUEUE_SIZE);
     const first = h.submit(1, { opcode: NvmOpcode.FLUSH, nsid: 1 });
     h.submit(1, { opcode: NvmOpcode.FLUSH, nsid: 1 });
@@ -81,7 +95,7 @@ describe('fault unchecked-entry-sizes: what the host sees through the queues', (
 
   it('on: a 32-byte CQE carries 16 bytes of the last command data after the CQE', () => {
     const h = host([FAULT]);
-    h.enable({ cc: { IOSQES: 6, IOCQES: IOCQES_32 } });
+    h.enable({ cc: { IOSQES: IOSQES_64, IOCQES: IOCQES_32 } });
     h.createPair(1, QUEUE_SIZE);
     const data = pattern(BLOCK, 7);
     const buf = h.alloc(PAGE);
