@@ -6,6 +6,7 @@ import { type EpcCounters, newCounters } from './counters.js';
 import type { EndpointLink } from './endpoint-link.js';
 import { EpcMap } from './epc-map.js';
 import { EpcError } from './errors.js';
+import { type EpcFaultFlags, type EpcFaultName, resolveEpcFaults } from './faults.js';
 import type { BusFault, HostBus } from './host-bus.js';
 import { InboundBar } from './inbound-bar.js';
 import { PciConfig } from './pci-config.js';
@@ -16,6 +17,8 @@ import { OutboundAllocator } from './window-allocator.js';
 export interface EpcOptions {
   /** Throw on every contract violation (double unmap, leaks at check time). Default true. */
   readonly strict?: boolean;
+  /** Faults to inject, by name (see {@link EPC_FAULTS}); none by default. An unknown name throws EpcConfigError. */
+  readonly faults?: readonly EpcFaultName[];
 }
 
 export type IrqType = 'msi' | 'msix' | 'intx';
@@ -49,6 +52,8 @@ export class Epc implements EndpointLink {
    */
   transferObserver: TransferObserver | null = null;
   readonly config = new PciConfig();
+  /** The injected faults, one flag each, resolved once from {@link EpcOptions.faults}. */
+  readonly faults: EpcFaultFlags;
   private readonly allocator: OutboundAllocator;
   private readonly atu: Atu;
   /**
@@ -90,6 +95,7 @@ export class Epc implements EndpointLink {
     this.profile = profile;
     this.bus = bus;
     this.checker = new ContractChecker(options.strict ?? true);
+    this.faults = resolveEpcFaults(options.faults ?? []);
     this.allocator = new OutboundAllocator(profile.windows);
     this.atu = new Atu(profile.atu, profile.windows);
     if (profile.irq.mapping === 'reserved') {
@@ -322,7 +328,7 @@ export class Epc implements EndpointLink {
     const refused = type === 'msi' ? this.msiMessage(vector) : this.msixMessage(vector);
     if (refused !== null) return refused;
     this.counters.irqsRaised++;
-    return this.sendMessage(this.messageAddress, this.messageData);
+    return this.sendMessage(this.messageAddress, this.messageData, type === 'msix' && this.faults.msixUnmapBeforeFlush);
   }
 
   /** Sends every pending MSI-X message whose vector the host has unmasked since; returns how many. */
@@ -392,8 +398,11 @@ export class Epc implements EndpointLink {
     else this.msixPending.delete(vector);
   }
 
-  /** Writes an interrupt message the way the profile's controller does (epc-mapping.md §6). */
-  private sendMessage(address: bigint, data: number): EpcError | null {
+  /**
+   * Writes an interrupt message the way the profile's controller does (epc-mapping.md §6).
+   * `unflushed` is the msix-unmap-before-flush fault: a transient map is torn down under the write.
+   */
+  private sendMessage(address: bigint, data: number, unflushed: boolean): EpcError | null {
     // Message Address bits 1:0 are reserved (PCI Local Bus 3.0 §6.8.1.4): the host programmed garbage.
     if (
       address !== this.messageAddressChecked &&
@@ -416,6 +425,9 @@ export class Epc implements EndpointLink {
       this.counters.irqMaps++;
       const map = this.memMap(address, IRQ_MESSAGE_SIZE);
       if (map instanceof EpcError) return map;
+      if (unflushed) return this.sendUnflushed(map, payload);
+      // A simulated write completes before it returns, so this is the flushed write of DWC commit
+      // c22533c66cca ("Flush MSI-X write before unmapping its ATU entry").
       const fault = map.write(0, payload);
       this.memUnmap(map);
       return fault === null
@@ -423,6 +435,21 @@ export class Epc implements EndpointLink {
         : new EpcError('EFAULT', `interrupt write to ${hex(address)} failed (${fault.reason})`);
     }
     return this.sendThroughReserved(address, payload);
+  }
+
+  /**
+   * The msix-unmap-before-flush fault: before DWC commit c22533c66cca, dw_pcie_ep_raise_msix_irq()
+   * wrote the message through a transient map and unmapped it at once, with the posted write still
+   * in flight; the iATU entry was gone when the write left, so it went out with the outbound CPU
+   * address itself as its PCI address (RK3588 hosts saw SMMU translation faults). Modelled on every
+   * such message, deterministically: the write reaches physAddr untranslated, and the raise reports
+   * success, as the driver could not know.
+   */
+  private sendUnflushed(map: EpcMap, payload: Uint8Array): EpcError | null {
+    const untranslated = BigInt(map.physAddr);
+    this.memUnmap(map);
+    this.countBus(this.bus.write(untranslated, payload), payload.length, 'to');
+    return null;
   }
 
   /** The reserved interrupt chunk is reprogrammed only when the aligned address changes (RK3399). */

@@ -7,6 +7,7 @@ export * from './endpoint-link.js';
 export * from './epc.js';
 export * from './epc-map.js';
 export * from './errors.js';
+export * from './faults.js';
 export * from './host-address-space.js';
 export * from './host-bus.js';
 export * from './inbound-bar.js';

@@ -5,6 +5,7 @@
  */
 import { STRATEGY_NAMES, type StrategyName } from '@epfsim/epc-core';
 import { NvmeConfigError } from './config-error.js';
+import { FAULT_CATALOGUE, FUNCTION_FAULT_NAMES, type FunctionFaultName } from './faults/catalogue.js';
 
 /** Where a namespace keeps its data. */
 export type NamespaceBackendConfig = { kind: 'ram' } | { kind: 'file'; path: string } | { kind: 'null' };
@@ -67,6 +68,8 @@ export interface NvmeFunctionConfig {
   serial: string;
   model: string;
   firmware: string;
+  /** Faults to inject by name (FUNCTION_FAULTS); none by default. Each models a bug upstream fixed. */
+  faults: readonly FunctionFaultName[];
 }
 
 /** Default options: the specification's behaviour (reference/nvme-rules.md, oracle defaults). */
@@ -108,6 +111,7 @@ export const DEFAULT_CONFIG: Readonly<Omit<NvmeFunctionConfig, 'namespaces' | 'o
   serial: 'EPFSIM-0001',
   model: 'epfsim NVMe endpoint function',
   firmware: '1.0',
+  faults: Object.freeze([]),
 });
 
 /** A configuration as the caller may give it: any subset, options merged field by field. */
@@ -172,6 +176,17 @@ function checkNamespace(ns: NamespaceConfig, i: number): void {
   }
 }
 
+/** Every name must be a function fault; an endpoint-controller fault is named as such. */
+function checkFaults(faults: readonly string[]): void {
+  if (!Array.isArray(faults)) throw new NvmeConfigError('faults', 'must be an array of fault names');
+  for (const name of faults) {
+    if ((FUNCTION_FAULT_NAMES as readonly string[]).includes(name)) continue;
+    const epc = FAULT_CATALOGUE.some((f) => f.name === name && f.layer === 'epc-core');
+    const why = epc ? `'${name}' is an epc-core fault (give it to createEpc)` : `unknown fault '${String(name)}'`;
+    throw new NvmeConfigError('faults', `${why}; known: ${FUNCTION_FAULT_NAMES.join(', ')}`);
+  }
+}
+
 /** Merges `input` over the defaults and checks every field; throws {@link NvmeConfigError}. */
 export function resolveConfig(input: NvmeFunctionConfigInput = {}): NvmeFunctionConfig {
   const { options, ...rest } = input;
@@ -211,6 +226,7 @@ export function resolveConfig(input: NvmeFunctionConfigInput = {}): NvmeFunction
   checkAscii('serial', config.serial, LIMITS.serialMax);
   checkAscii('model', config.model, LIMITS.modelMax);
   checkAscii('firmware', config.firmware, LIMITS.firmwareMax);
+  checkFaults(config.faults);
   const o = config.options;
   const choices: [keyof NvmeFunctionOptions, readonly unknown[]][] = [
     ['prpChainPointerOffset', ['strict', 'lenient']],

@@ -14,6 +14,7 @@ import {
   AsyncEventInfoError,
   AsyncEventInfoSmart,
   AsyncEventType,
+  type BitField,
   CAP_CSS,
   CC,
   CC_AMS,
@@ -53,11 +54,12 @@ import { executeAdmin } from './admin/dispatch.js';
 import { FeatureState } from './admin/features.js';
 import { buildIdentifyController, buildIdentifyNamespace } from './admin/identify.js';
 import { buildCommandEffectsLog } from './admin/log-pages.js';
-import { Command, DEFERRED } from './command/command.js';
+import { Command, DEFERRED, EarlyFailure } from './command/command.js';
 import { succeeded } from './command/succeeded.js';
 import type { NvmeFunctionConfig } from './config.js';
 import { type DataPointerOptions, type DataSegment, parsePrps, parseSgl } from './data-pointer/index.js';
 import { HostPort } from './data-transfer.js';
+import { type FunctionFaultFlags, functionFaultFlags } from './faults/catalogue.js';
 import { ERROR_NO_COMMAND, ErrorLog } from './health/error-log.js';
 import { SmartCounters } from './health/smart.js';
 import { Interrupts } from './interrupts.js';
@@ -98,6 +100,8 @@ type State = 'disabled' | 'ready' | 'fatal' | 'shutdown';
 const statusKeys = new Map<number, string>();
 /** Width mask of the CQE Status Field (15 bits above the phase tag). */
 const CQE_SF_MASK = 2 ** CQE_STATUS.SF.len - 1;
+/** No interrupt state kept for a queue id (fault cq-irq-state-survives-delete). */
+const NO_KEPT_VECTOR = -1;
 
 export class NvmeController {
   readonly config: NvmeFunctionConfig;
@@ -115,6 +119,10 @@ export class NvmeController {
   readonly smart: SmartCounters;
   readonly trace = new TraceRing();
   readonly stats: FunctionStats = newStats();
+  /** The injected faults (config.faults), one flag each; all false in normal operation. */
+  readonly faults: FunctionFaultFlags;
+  /** Fault cq-kept-after-failed-create: queue ids a failed Create I/O CQ left taken (1). */
+  readonly leakedCqIds: Uint8Array;
   /** CAP as reported. */
   readonly cap: bigint;
   /** Data-pointer parser options; the page size follows CC.MPS at enable. */
@@ -146,6 +154,8 @@ export class NvmeController {
   readonly #scratchView = new DataView(this.#scratchSqe.buffer);
   /** Last value seen in each doorbell of a queue that does not exist (index 2 × qid + 0/1). */
   readonly #strayDoorbells: Uint32Array;
+  /** Fault cq-irq-state-survives-delete: the vector of the last interrupt-driven CQ per queue id. */
+  readonly #keptIrqVectors: Int32Array;
   #bounce: Uint8Array;
   #bounceView: Uint8Array = new Uint8Array(0);
   #bounce2: Uint8Array;
@@ -157,6 +167,7 @@ export class NvmeController {
   constructor(epc: Epc, config: NvmeFunctionConfig) {
     this.config = config;
     this.epc = epc;
+    this.faults = functionFaultFlags(config.faults);
     this.port = new HostPort(epc, STRATEGIES[config.strategy]);
     const profileIrq = epc.profile.irq;
     const useMsix = config.irq === 'msix' && profileIrq.msix;
@@ -200,11 +211,14 @@ export class NvmeController {
       chainPointerOffset: o.prpChainPointerOffset,
       segmentChainEnd: o.sglSegmentChainEnd,
       bitBucketOnWrite: o.bitBucketOnWrite,
+      acceptShortSegments: this.faults.shortSglSegmentAccepted,
     };
     this.#fetch = new Uint8Array(FETCH_ENTRIES * SQE_SIZE);
     this.#fetchView = new DataView(this.#fetch.buffer);
     this.#command = new Command(this.#fetchView);
     this.#strayDoorbells = new Uint32Array(this.layout.queuePairs * DOORBELLS_PER_QID);
+    this.leakedCqIds = new Uint8Array(this.layout.queuePairs);
+    this.#keptIrqVectors = new Int32Array(this.layout.queuePairs).fill(NO_KEPT_VECTOR);
     this.#bounce = new Uint8Array(config.mdtsBytes === 0 ? MIN_BOUNCE : config.mdtsBytes);
     this.#bounce2 = new Uint8Array(0);
   }
@@ -301,10 +315,13 @@ export class NvmeController {
 
   /** Parses the command's data pointer for `length` bytes into {@link segments}. */
   mapData(cmd: Command, length: number, toHost: boolean): NvmeStatus {
-    if (cmd.psdt === 0) {
-      return parsePrps(cmd.prp1, cmd.prp2, length, this.dataPointer, this.port.reader, this.segments);
-    }
-    return parseSgl(cmd.copySgl1(this.sgl1), length, toHost, this.dataPointer, this.port.reader, this.segments);
+    const status =
+      cmd.psdt === 0
+        ? parsePrps(cmd.prp1, cmd.prp2, length, this.dataPointer, this.port.reader, this.segments)
+        : parseSgl(cmd.copySgl1(this.sgl1), length, toHost, this.dataPointer, this.port.reader, this.segments);
+    // The Linux function parses the data pointer while setting up the data buffer, before execution.
+    if (status !== STATUS_SUCCESS) cmd.earlyFailure = EarlyFailure.DATA_BUFFER;
+    return status;
   }
 
   /**
@@ -351,12 +368,40 @@ export class NvmeController {
     const byStatus = this.stats.completionsByStatus;
     byStatus[key] = (byStatus[key] ?? 0) + 1;
     const cq = sq.cq;
-    if (cq.deferred.length > 0 || cq.full) {
+    if (this.faults.cqeFieldsUninitialized && cmd !== undefined && cmd.earlyFailure !== EarlyFailure.NONE) {
+      this.#completeWithStaleIds(sq, cid, status, dw0);
+      return;
+    }
+    if (cq.deferred.length > 0 || this.#cqFull(cq)) {
       cq.deferred.push({ sq, cid, status, dw0 });
       this.stats.deferredCompletions++;
       return;
     }
     this.#post(cq, sq, cid, status, dw0);
+  }
+
+  /**
+   * Fault cqe-fields-uninitialized: before Linux ffe0398c7d6a ("Always fully initialize completion
+   * entries") a command the function failed before execution was posted with the SQ head, SQ id and
+   * CID its completion entry last held. Here that is the previous CQE this function posted.
+   */
+  #completeWithStaleIds(sq: SubmissionQueue, cid: number, status: NvmeStatus, dw0: number): void {
+    const cq = sq.cq;
+    if (cq.deferred.length > 0 || this.#cqFull(cq)) {
+      cq.deferred.push({ sq, cid, status, dw0, staleIds: true });
+      this.stats.deferredCompletions++;
+      return;
+    }
+    this.#post(cq, sq, cid, status, dw0, true);
+  }
+
+  /**
+   * Q-2: no room for one more entry. Fault cq-full-check-misses-wrap tests head == tail + 1, as
+   * the Linux function's nvmet_pci_epf_cq_work() does, which misses tail = size - 1 with head = 0.
+   */
+  #cqFull(cq: CompletionQueue): boolean {
+    if (this.faults.cqFullCheckMissesWrap) return cq.head === cq.tail + 1;
+    return cq.full;
   }
 
   /** An error asynchronous event (type 0) naming the Error Information log, with a log entry. */
@@ -383,7 +428,16 @@ export class NvmeController {
 
   /** Creates I/O CQ `qid` (the checks are the caller's, Q-7). */
   createCq(qid: number, base: bigint, size: number, ien: boolean, vector: number): void {
-    const cq = new CompletionQueue(qid, base, size, ien, vector);
+    let irq = ien;
+    let iv = vector;
+    const kept = this.#keptIrqVectors[qid] ?? NO_KEPT_VECTOR;
+    if (!ien && this.faults.cqIrqStateSurvivesDelete && kept !== NO_KEPT_VECTOR) {
+      // Before Linux 85adf2094abb ("clear completion queue IRQ flag on delete") the IRQ-enabled
+      // flag of the queue id outlived its CQ: a polled CQ created on it still interrupted.
+      irq = true;
+      iv = kept;
+    }
+    const cq = new CompletionQueue(qid, base, size, irq, iv, this.#entrySize(qid, CC.IOCQES, CQE_SIZE));
     this.#mapCq(cq);
     this.cqs[qid] = cq;
     this.#zeroDoorbell(cqHeadDoorbell(qid, this.config.dstrd), qid, 1);
@@ -392,11 +446,21 @@ export class NvmeController {
 
   /** Creates I/O SQ `qid` on `cq` (the checks are the caller's, Q-8). */
   createSq(qid: number, base: bigint, size: number, cq: CompletionQueue): void {
-    const sq = new SubmissionQueue(qid, base, size, cq);
+    const sq = new SubmissionQueue(qid, base, size, cq, this.#entrySize(qid, CC.IOSQES, SQE_SIZE));
     cq.sqCount++;
     this.sqs[qid] = sq;
     this.#zeroDoorbell(sqTailDoorbell(qid, this.config.dstrd), qid, 0);
     if (qid !== 0) this.ioQueuesCreated = true;
+  }
+
+  /**
+   * The entry size of a new queue. Fault unchecked-entry-sizes: an I/O queue's entries are
+   * 2^CC.IOSQES (SQ) or 2^CC.IOCQES (CQ) bytes, as the Linux function sized them before its fix
+   * for invalid I/O SQES/CQES; otherwise, and for the admin queues, 64 and 16.
+   */
+  #entrySize(qid: number, field: BitField, normal: number): number {
+    if (!this.faults.uncheckedEntrySizes || qid === 0) return normal;
+    return 2 ** getBits(this.regs.ccSeen, field);
   }
 
   /**
@@ -406,7 +470,7 @@ export class NvmeController {
   deleteSq(sq: SubmissionQueue): void {
     this.#refreshTail(sq);
     while (sq.head !== sq.tail && !sq.stalled) {
-      if (!this.port.read(sq.base + BigInt(sq.head * SQE_SIZE), this.#scratchSqe)) {
+      if (!this.port.read(sq.entryAddress(sq.head), this.#scratchSqe)) {
         this.fatal(`SQ ${sq.qid}: fetching entry ${sq.head} for deletion failed`, sq.qid);
         break;
       }
@@ -421,6 +485,7 @@ export class NvmeController {
 
   /** Deletes CQ `qid`: its map is released; completions still waiting for room are dropped. */
   deleteCq(cq: CompletionQueue): void {
+    this.#keepIrqState(cq);
     this.stats.commandsDropped += cq.deferred.length;
     cq.deferred.length = 0;
     this.#unmapCq(cq);
@@ -428,11 +493,16 @@ export class NvmeController {
     this.#zeroDoorbell(cqHeadDoorbell(cq.qid, this.config.dstrd), cq.qid, 1);
   }
 
+  /** Fault cq-irq-state-survives-delete: remember the vector of an interrupt-driven I/O CQ going away. */
+  #keepIrqState(cq: CompletionQueue): void {
+    if (this.faults.cqIrqStateSurvivesDelete && cq.ien && cq.qid !== 0) this.#keptIrqVectors[cq.qid] = cq.vector;
+  }
+
   /** Finds `cid` among the entries of `sq` submitted but not fetched (Abort, Q-10). */
   findQueued(sq: SubmissionQueue, cid: number): boolean {
     this.#refreshTail(sq);
     for (let i = sq.head; i !== sq.tail; i = (i + 1) % sq.size) {
-      if (!this.port.read(sq.base + BigInt(i * SQE_SIZE), this.#scratchSqe)) return false;
+      if (!this.port.read(sq.entryAddress(i), this.#scratchSqe)) return false;
       if (sqeCid(this.#scratchView, 0) === cid) return true;
     }
     return false;
@@ -498,7 +568,7 @@ export class NvmeController {
       // A shutdown notification to a disabled controller has nothing to do: it is complete at once.
       if (shn !== CC_SHN.NONE && prevShn === CC_SHN.NONE) {
         this.regs.csts = setBits(this.regs.csts, CSTS.SHST, CSTS_SHST.COMPLETE);
-      } else if (shn === CC_SHN.NONE) {
+      } else if (shn === CC_SHN.NONE && !this.faults.ccCstsNotCleared) {
         this.regs.csts = setBits(this.regs.csts, CSTS.SHST, CSTS_SHST.NORMAL);
       }
       return 1;
@@ -509,6 +579,11 @@ export class NvmeController {
     }
     // EN = 1 and no shutdown notification: enable from reset, or again after a completed
     // shutdown (Linux fix #4: the host may re-enable without the function seeing EN drop).
+    if (this.#state === 'shutdown' && this.faults.ccCstsNotCleared && getBits(prev, CC.EN) === 1) {
+      // Fault cc-csts-not-cleared: before Linux f8e01fa93f3e the shutdown left CC.EN set, so only a
+      // 0→1 edge of EN re-enabled; clearing SHN with EN still 1 is not one, and RDY never comes.
+      return 1;
+    }
     if (this.#state === 'disabled' || this.#state === 'shutdown') this.#enable(cc);
     return 1;
   }
@@ -536,8 +611,11 @@ export class NvmeController {
     else if ((asq & mask) !== 0n) reason = `ASQ 0x${asq.toString(16)} is not aligned to the ${pageSize}-byte page`;
     else if ((acq & mask) !== 0n) reason = `ACQ 0x${acq.toString(16)} is not aligned to the ${pageSize}-byte page`;
     // Linux fix #17: never trust other entry sizes. 0 is allowed until I/O queues are created.
-    else if (iosqes !== 0 && iosqes !== NVME_NVM_IOSQES) reason = `CC.IOSQES ${iosqes}: only 6 (64 B) is supported`;
-    else if (iocqes !== 0 && iocqes !== NVME_NVM_IOCQES) reason = `CC.IOCQES ${iocqes}: only 4 (16 B) is supported`;
+    // Fault unchecked-entry-sizes skips both checks, as the function did before that fix.
+    else if (!this.faults.uncheckedEntrySizes && iosqes !== 0 && iosqes !== NVME_NVM_IOSQES)
+      reason = `CC.IOSQES ${iosqes}: only 6 (64 B) is supported`;
+    else if (!this.faults.uncheckedEntrySizes && iocqes !== 0 && iocqes !== NVME_NVM_IOCQES)
+      reason = `CC.IOCQES ${iocqes}: only 4 (16 B) is supported`;
     if (reason !== null) {
       this.trace.record({ kind: 'enable-failed', message: reason });
       this.stats.fatalErrors++;
@@ -557,7 +635,9 @@ export class NvmeController {
       this.#poweredDown = false;
     }
     this.#state = 'ready';
-    this.regs.csts = setBits(0, CSTS.RDY, 1);
+    // Linux "Correctly initialize CSTS when enabling the controller": CSTS is exactly RDY. Fault
+    // cc-csts-not-cleared sets RDY over what CSTS held, so a stale SHST = 10b shows through.
+    this.regs.csts = setBits(this.faults.ccCstsNotCleared ? this.regs.csts : 0, CSTS.RDY, 1);
   }
 
   /** CC.EN 1→0 (Q-1): every queue deleted, AERs dropped, every map released, features to defaults. */
@@ -567,7 +647,10 @@ export class NvmeController {
     this.stats.resets++;
     this.trace.record({ kind: 'reset', message: 'controller reset (CC.EN 1→0)' });
     this.#state = 'disabled';
+    // Fault cc-csts-not-cleared: the reset clears RDY (and CFS) but leaves SHST as the shutdown set it.
+    const staleShst = this.faults.ccCstsNotCleared ? getBits(this.regs.csts, CSTS.SHST) : CSTS_SHST.NORMAL;
     this.regs.resetState();
+    if (staleShst !== CSTS_SHST.NORMAL) this.regs.csts = setBits(0, CSTS.SHST, staleShst);
   }
 
   /** CC.SHN (§7.6.2): stop, release everything, make data durable (normal), report SHST = 10b. */
@@ -586,6 +669,7 @@ export class NvmeController {
   #teardown(): void {
     for (const cq of this.cqs) {
       if (cq === undefined) continue;
+      this.#keepIrqState(cq);
       this.stats.commandsDropped += cq.deferred.length;
       cq.deferred.length = 0;
       this.#unmapCq(cq);
@@ -628,7 +712,8 @@ export class NvmeController {
       if (value === cq.doorbellSeen) continue;
       cq.doorbellSeen = value;
       work++;
-      if (!cq.acceptsHead(value)) {
+      // Fault doorbell-values-unchecked: the Linux function uses any head as written (no event).
+      if (!cq.acceptsHead(value) && !this.faults.doorbellValuesUnchecked) {
         this.errorEvent(
           AsyncEventInfoError.INVALID_DOORBELL_WRITE_VALUE,
           cq.qid,
@@ -645,6 +730,8 @@ export class NvmeController {
 
   /** Q-4: a write to the doorbell of a queue that does not exist is an error event (info 00h). */
   #serviceStrayDoorbells(): number {
+    // Fault doorbell-values-unchecked: the Linux function never looks at such a doorbell.
+    if (this.faults.doorbellValuesUnchecked) return 0;
     let work = 0;
     const dstrd = this.config.dstrd;
     const seen = this.#strayDoorbells;
@@ -687,6 +774,13 @@ export class NvmeController {
       sq.tail = value;
       return;
     }
+    if (this.faults.doorbellValuesUnchecked) {
+      // Fault doorbell-values-unchecked: the Linux function takes any tail as written. Modulo the
+      // size, so that a tail past the ring still ends the fetching (Linux would fetch stale
+      // entries forever, a burst per pass).
+      sq.tail = value % sq.size;
+      return;
+    }
     sq.stalled = true;
     this.errorEvent(
       AsyncEventInfoError.INVALID_DOORBELL_WRITE_VALUE,
@@ -718,6 +812,7 @@ export class NvmeController {
 
   /** Fetches and executes up to the burst from `sq`, a contiguous run of entries per read. */
   #serviceSq(sq: SubmissionQueue, burst: number): number {
+    if (this.faults.uncheckedEntrySizes && sq.entrySize !== SQE_SIZE) return this.#serviceSizedSq(sq, burst);
     let budget = burst;
     let work = 0;
     while (budget > 0 && !sq.stalled && sq.head !== sq.tail && sq.cq.deferred.length === 0) {
@@ -741,6 +836,45 @@ export class NvmeController {
     return work;
   }
 
+  /**
+   * Fault unchecked-entry-sizes: an SQ whose entries are 2^IOSQES bytes apart, fetched one entry
+   * at a time as the Linux function did before its fix: the command is the first 64 bytes of a
+   * longer entry (Linux copied the rest over the memory after its 64-byte command buffer), and a
+   * shorter entry leaves the rest of the 64 bytes as the previous command fetched them.
+   */
+  #serviceSizedSq(sq: SubmissionQueue, burst: number): number {
+    let work = 0;
+    for (
+      let budget = burst;
+      budget > 0 && !sq.stalled && sq.head !== sq.tail && sq.cq.deferred.length === 0;
+      budget--
+    ) {
+      const at = sq.entryAddress(sq.head);
+      const ok =
+        sq.entrySize < SQE_SIZE
+          ? this.port.read(at, this.#fetch.subarray(0, sq.entrySize))
+          : this.#fetchLongEntry(at, sq.entrySize);
+      if (!ok) {
+        this.fatal(`SQ ${sq.qid}: fetching entry ${sq.head} failed (${this.port.lastError?.toString() ?? ''})`, sq.qid);
+        return work;
+      }
+      sq.head = (sq.head + 1) % sq.size;
+      this.stats.commandsFetched++;
+      this.#execute(0, sq);
+      work++;
+      if (this.#state !== 'ready' || this.sqs[sq.qid] !== sq) break;
+    }
+    return work;
+  }
+
+  /** Reads a `size`-byte SQ entry (size > 64) and keeps its first 64 bytes as the command. */
+  #fetchLongEntry(at: bigint, size: number): boolean {
+    const entry = new Uint8Array(size);
+    if (!this.port.read(at, entry)) return false;
+    this.#fetch.set(entry.subarray(0, SQE_SIZE));
+    return true;
+  }
+
   /** The first `n` entries of the fetch buffer (views kept per count, so a fetch allocates nothing). */
   #fetchEntries(n: number): Uint8Array {
     let view = this.#fetchViews[n];
@@ -762,30 +896,50 @@ export class NvmeController {
     }
     if (result === DEFERRED) return;
     this.complete(sq, cmd.cid, result, cmd.dw0, cmd);
+    if (this.faults.doubleCompletion && cmd.earlyFailure === EarlyFailure.PARSE) {
+      // Before Linux "Do not complete commands twice if nvmet_req_init() fails", the core completed
+      // a command its parse rejected, and nvmet_pci_epf_exec_iod_work() then completed it again.
+      this.complete(sq, cmd.cid, result, cmd.dw0, cmd);
+    }
   }
 
   // ---- completion posting (§4.6, Q-5, Q-6) ----
 
-  #post(cq: CompletionQueue, sq: SubmissionQueue, cid: number, status: NvmeStatus, dw0: number): boolean {
+  /** Writes one CQE at the tail. `staleIds` is fault cqe-fields-uninitialized: SQHD, SQID and CID stay as the last CQE left them. */
+  #post(
+    cq: CompletionQueue,
+    sq: SubmissionQueue,
+    cid: number,
+    status: NvmeStatus,
+    dw0: number,
+    staleIds = false,
+  ): boolean {
     const v = this.#cqeView;
     cqeSetDw0(v, 0, dw0);
     cqeSetDw1(v, 0, 0);
-    cqeSetSqhd(v, 0, sq.head);
-    cqeSetSqid(v, 0, sq.qid);
-    cqeSetCid(v, 0, cid);
+    if (!staleIds) {
+      cqeSetSqhd(v, 0, sq.head);
+      cqeSetSqid(v, 0, sq.qid);
+      cqeSetCid(v, 0, cid);
+    }
     // cqeSetStatus(v, 0, status, cq.phase), with the field masks computed once.
     v.setUint16(
       CQE.STATUS.off,
       ((status & CQE_SF_MASK) << CQE_STATUS.SF.bit) | ((cq.phase & 1) << CQE_STATUS.P.bit),
       true,
     );
-    const offset = cq.tail * CQE_SIZE;
+    let entry: Uint8Array = this.#cqe;
+    let offset = cq.tail * CQE_SIZE;
+    if (this.faults.uncheckedEntrySizes && cq.entrySize !== CQE_SIZE) {
+      entry = this.#sizedCqe(cq.entrySize);
+      offset = cq.tail * cq.entrySize;
+    }
     let ok: boolean;
     if (cq.map !== null) {
-      ok = cq.map.write(offset, this.#cqe) === null;
+      ok = cq.map.write(offset, entry) === null;
       this.stats.cqePostsMapped++;
     } else {
-      ok = this.port.write(cq.base + BigInt(offset), this.#cqe);
+      ok = this.port.write(cq.base + BigInt(offset), entry);
       this.stats.cqePostsTransferred++;
     }
     if (!ok) {
@@ -799,11 +953,25 @@ export class NvmeController {
     return true;
   }
 
+  /**
+   * Fault unchecked-entry-sizes: a CQE of `size` = 2^IOCQES bytes, as memcpy_toio() of the queue's
+   * entry size wrote it before the Linux fix: shorter, it is cut (status and phase may not reach the
+   * host); longer, the CQE is followed by the controller memory after it, here the start of the data
+   * bounce buffer (the data of earlier commands): a deterministic leak.
+   */
+  #sizedCqe(size: number): Uint8Array {
+    if (size < CQE_SIZE) return this.#cqe.subarray(0, size);
+    const entry = new Uint8Array(size);
+    entry.set(this.#cqe);
+    entry.set(this.#bounce.subarray(0, size - CQE_SIZE), CQE_SIZE);
+    return entry;
+  }
+
   #flushDeferred(cq: CompletionQueue): number {
     let posted = 0;
-    while (cq.deferred.length > 0 && !cq.full && this.#state === 'ready') {
+    while (cq.deferred.length > 0 && !this.#cqFull(cq) && this.#state === 'ready') {
       const c = cq.deferred.shift()!;
-      if (!this.#post(cq, c.sq, c.cid, c.status, c.dw0)) {
+      if (!this.#post(cq, c.sq, c.cid, c.status, c.dw0, c.staleIds === true)) {
         this.stats.commandsDropped += cq.deferred.length;
         cq.deferred.length = 0;
         break;
@@ -836,7 +1004,7 @@ export class NvmeController {
 
   /** Keeps the whole CQ mapped when the profile maps it in one piece and slots remain; else posts per entry. */
   #mapCq(cq: CompletionQueue): void {
-    const bytes = cq.size * CQE_SIZE;
+    const bytes = cq.size * cq.entrySize;
     const map = this.epc.memMap(cq.base, bytes);
     let reason: string | null = null;
     if (map instanceof EpcError) {

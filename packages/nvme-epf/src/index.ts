@@ -22,6 +22,18 @@ export {
 } from './config.js';
 export { isNvmeConfigError, NvmeConfigError } from './config-error.js';
 export { MPSMAX, MPSMIN, NVME_BAR } from './controller.js';
+export {
+  FAULT_CATALOGUE,
+  type FaultLayer,
+  type FaultName,
+  FUNCTION_FAULT_NAMES,
+  FUNCTION_FAULTS,
+  type FunctionFaultFlags,
+  type FunctionFaultName,
+  type LayeredFault,
+  type SplitFaults,
+  splitFaults,
+} from './faults/catalogue.js';
 export { type Bar0Layout, computeBar0Layout, MSIX_ENTRY_SIZE } from './registers/bar0-layout.js';
 export { type FunctionStats, statusKey } from './stats.js';
 export { TRACE_CAPACITY, type TraceEvent, type TraceKind } from './trace.js';

@@ -4,7 +4,13 @@
  * ({@link createTestbed}); the host driver sees only the {@link NvmeTarget} interface.
  */
 import { createEpc, type EndpointLink, type Epc, type EpcProfile, findProfile, PROFILE_NAMES } from '@epfsim/epc-core';
-import { createNvmeFunction, type NvmeFunction, type NvmeFunctionConfigInput } from '@epfsim/nvme-epf';
+import {
+  createNvmeFunction,
+  FAULT_CATALOGUE,
+  type NvmeFunction,
+  type NvmeFunctionConfigInput,
+  splitFaults,
+} from '@epfsim/nvme-epf';
 import { HostSimConfigError } from '../errors.js';
 import { SimulatedHostMemory } from '../memory/host-memory.js';
 import { MsiDoorbell } from '../memory/msi-doorbell.js';
@@ -158,7 +164,10 @@ export interface TestbedOptions {
   readonly function?: NvmeFunctionConfigInput;
   /** Simulated microseconds per device step. Default 10 (a polling loop iteration). */
   readonly usPerStep?: number;
-  /** Named faults to inject (docs/faults.md). */
+  /**
+   * Faults to inject by name, of the function or of the endpoint controller (FAULT_CATALOGUE,
+   * docs/faults.md); each goes to its layer. None by default.
+   */
   readonly faults?: readonly string[];
 }
 
@@ -189,14 +198,21 @@ function resolveProfile(profile: string | EpcProfile | undefined): EpcProfile {
 /** Wires a host (memory with grants, MSI doorbell), an EPC of the chosen profile and the NVMe function. */
 export function createTestbed(options: TestbedOptions = {}): Testbed {
   const profile = resolveProfile(options.profile);
-  if ((options.faults?.length ?? 0) > 0)
-    throw new HostSimConfigError('BAD_OPTION', 'fault injection is not built in yet');
+  const faults = splitFaults(options.faults ?? []);
+  if (faults.unknown.length > 0) {
+    const known = FAULT_CATALOGUE.map((f) => f.name).join(', ');
+    throw new HostSimConfigError('BAD_OPTION', `unknown fault "${faults.unknown[0]}" (known: ${known})`);
+  }
   const memory = new SimulatedHostMemory();
   const doorbell = new MsiDoorbell();
   doorbell.install(memory);
-  const epc = createEpc(profile, memory.space, { strict: options.strict ?? true });
+  const epc = createEpc(profile, memory.space, { strict: options.strict ?? true, faults: faults.epc });
   const clock = new SimClock(options.usPerStep ?? DEFAULT_US_PER_STEP);
-  const fn = createNvmeFunction(epc, { now: () => clock.nowUs, ...options.function });
+  const fn = createNvmeFunction(epc, {
+    now: () => clock.nowUs,
+    ...options.function,
+    faults: [...(options.function?.faults ?? []), ...faults.function],
+  });
   const strategy = options.function?.strategy;
   const target = new EpfsimTarget({
     name: `epfsim:${profile.name}${strategy === undefined ? '' : `/${strategy}`}`,

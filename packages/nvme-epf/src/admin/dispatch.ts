@@ -35,9 +35,9 @@ const IMPLEMENTED: ReadonlySet<number> = new Set([
 
 /** Executes one admin command; checks in QEMU's nvme_admin_cmd() order: opcode, PSDT, FUSE. */
 export function executeAdmin(c: NvmeController, cmd: Command): HandlerResult {
-  if (!IMPLEMENTED.has(cmd.opcode)) return cmd.fail(Status.INVALID_OPCODE, OPCODE_BYTE);
-  if (cmd.psdt !== Psdt.PRP) return cmd.fail(Status.INVALID_FIELD, FLAGS_BYTE, PSDT_BIT);
-  if (cmd.fuse !== Fuse.NORMAL) return cmd.fail(Status.INVALID_FIELD, FLAGS_BYTE, FUSE_BIT);
+  if (!IMPLEMENTED.has(cmd.opcode)) return cmd.failParse(Status.INVALID_OPCODE, OPCODE_BYTE);
+  if (cmd.psdt !== Psdt.PRP) return cmd.failParse(Status.INVALID_FIELD, FLAGS_BYTE, PSDT_BIT);
+  if (cmd.fuse !== Fuse.NORMAL) return cmd.failParse(Status.INVALID_FIELD, FLAGS_BYTE, FUSE_BIT);
   switch (cmd.opcode) {
     case AdminOpcode.DELETE_IO_SQ:
       return deleteIoSq(c, cmd);

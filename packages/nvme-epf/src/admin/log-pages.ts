@@ -95,7 +95,7 @@ export function getLogPage(c: NvmeController, cmd: Command): NvmeStatus {
   }
   // NUMD reaches 16 GiB: with MDTS unlimited, the largest transfer an NVM command can ask for bounds it.
   if (c.exceedsMdts(args.length) || args.length > MAX_UNBOUNDED_TRANSFER)
-    return cmd.fail(Status.INVALID_FIELD, NUMDL_BYTE);
+    return cmd.failDataBuffer(Status.INVALID_FIELD, NUMDL_BYTE);
   const start = Number(args.offset);
   // The data pointer is checked for the whole length, but only the log's bytes move; the rest of
   // the host buffer is left as it was, as QEMU's nvme_c2h() of the available length does.

@@ -5,6 +5,7 @@
  * queue is created; otherwise the create fails with 1/02h, as QEMU does.
  */
 import {
+  type BitField,
   CC,
   CREATE_IO_CQ,
   CREATE_IO_SQ,
@@ -30,9 +31,33 @@ const CDW11_HIGH_BYTE = SQE.CDW11.off + 2;
 const PRP1_BYTE = SQE.PRP1.off;
 
 /** QID in 1..allocated (Number of Queues) and not in use, else 1/01h. */
-function checkNewQid(qid: number, allocated: number, inUse: boolean, cmd: Command): NvmeStatus {
-  if (qid === 0 || qid > allocated + 1 || inUse) return cmd.fail(Status.QID_INVALID, CDW10_BYTE);
+function checkNewQid(c: NvmeController, qid: number, allocated: number, inUse: boolean, cmd: Command): NvmeStatus {
+  // Fault qid-beyond-endpoint-queues: before Linux "validate queue IDs against endpoint queues"
+  // a qid was checked against the subsystem's limit, not the queues the function allocated; here
+  // the limit becomes the function's own queue arrays, so the simulator itself never overflows.
+  const highest = c.faults.qidBeyondEndpointQueues ? c.cqs.length - 1 : allocated + 1;
+  if (qid === 0 || qid > highest || inUse) return cmd.fail(Status.QID_INVALID, CDW10_BYTE);
   return STATUS_SUCCESS;
+}
+
+/**
+ * A Create I/O CQ failing after the queue was set up. Fault cq-kept-after-failed-create: before the
+ * Linux fix "put CQ ref on create_cq mapping failure" the core's reference to the CQ stayed, so the
+ * queue id remained taken (until the function is recreated).
+ */
+function failAfterSetup(c: NvmeController, qid: number, status: NvmeStatus): NvmeStatus {
+  if (c.faults.cqKeptAfterFailedCreate) c.leakedCqIds[qid] = 1;
+  return status;
+}
+
+/** Whether a failed create left `qid` taken (fault cq-kept-after-failed-create; never otherwise). */
+function leakedCq(c: NvmeController, qid: number): boolean {
+  return c.faults.cqKeptAfterFailedCreate && c.leakedCqIds[qid] === 1;
+}
+
+/** Fault unchecked-entry-sizes: CC.IOSQES/IOCQES are not checked at queue creation (Linux before its fix). */
+function wrongEntrySize(c: NvmeController, field: BitField, required: number): boolean {
+  return !c.faults.uncheckedEntrySizes && getBits(c.regs.ccSeen, field) !== required;
 }
 
 /** QSIZE 0's based: 0 or above MQES is 1/02h (Q-2). */
@@ -62,17 +87,18 @@ export function createIoCq(c: NvmeController, cmd: Command): NvmeStatus {
   const pc = getBits(cdw11, CREATE_IO_CQ.CDW11.PC);
   const ien = getBits(cdw11, CREATE_IO_CQ.CDW11.IEN) === 1;
   const iv = getBits(cdw11, CREATE_IO_CQ.CDW11.IV);
-  let s = checkNewQid(qid, c.ncqa, qid < c.cqs.length && c.cqs[qid] !== undefined, cmd);
+  const inUse = qid < c.cqs.length && (c.cqs[qid] !== undefined || leakedCq(c, qid));
+  let s = checkNewQid(c, qid, c.ncqa, inUse, cmd);
   if (s !== STATUS_SUCCESS) return s;
   s = checkQsize(c, qsize, cmd);
   if (s !== STATUS_SUCCESS) return s;
-  if (getBits(c.regs.ccSeen, CC.IOCQES) !== NVME_NVM_IOCQES) return cmd.fail(Status.QUEUE_SIZE, QSIZE_BYTE);
+  if (wrongEntrySize(c, CC.IOCQES, NVME_NVM_IOCQES)) return cmd.fail(Status.QUEUE_SIZE, QSIZE_BYTE);
   s = checkBase(c, cmd);
   if (s !== STATUS_SUCCESS) return s;
   // Q-7: IV must name a vector the host can receive now (0 only, without MSI-X or multi-message MSI).
-  if (iv >= c.usableVectors) return cmd.fail(Status.INVALID_VECTOR, CDW11_HIGH_BYTE);
+  if (iv >= c.usableVectors) return failAfterSetup(c, qid, cmd.fail(Status.INVALID_VECTOR, CDW11_HIGH_BYTE));
   s = checkContiguous(cmd, pc);
-  if (s !== STATUS_SUCCESS) return s;
+  if (s !== STATUS_SUCCESS) return failAfterSetup(c, qid, s);
   c.createCq(qid, cmd.prp1, qsize + 1, ien, iv);
   return STATUS_SUCCESS;
 }
@@ -88,11 +114,11 @@ export function createIoSq(c: NvmeController, cmd: Command): NvmeStatus {
   // Q-8: CQID 0 (the admin CQ) or a CQ that does not exist; QEMU checks it before the SQ's own QID.
   const cq = cqid === 0 || cqid >= c.cqs.length ? undefined : c.cqs[cqid];
   if (cq === undefined) return cmd.fail(Status.CQ_INVALID, CDW11_HIGH_BYTE);
-  let s = checkNewQid(qid, c.nsqa, qid < c.sqs.length && c.sqs[qid] !== undefined, cmd);
+  let s = checkNewQid(c, qid, c.nsqa, qid < c.sqs.length && c.sqs[qid] !== undefined, cmd);
   if (s !== STATUS_SUCCESS) return s;
   s = checkQsize(c, qsize, cmd);
   if (s !== STATUS_SUCCESS) return s;
-  if (getBits(c.regs.ccSeen, CC.IOSQES) !== NVME_NVM_IOSQES) return cmd.fail(Status.QUEUE_SIZE, QSIZE_BYTE);
+  if (wrongEntrySize(c, CC.IOSQES, NVME_NVM_IOSQES)) return cmd.fail(Status.QUEUE_SIZE, QSIZE_BYTE);
   s = checkBase(c, cmd);
   if (s !== STATUS_SUCCESS) return s;
   s = checkContiguous(cmd, pc);
@@ -114,6 +140,11 @@ export function deleteIoSq(c: NvmeController, cmd: Command): NvmeStatus {
 export function deleteIoCq(c: NvmeController, cmd: Command): NvmeStatus {
   const qid = getBits(cmd.cdw(10), DELETE_IO_QUEUE.CDW10.QID);
   const cq = qid === 0 || qid >= c.cqs.length ? undefined : c.cqs[qid];
+  if (cq === undefined && leakedCq(c, qid)) {
+    // Fault cq-kept-after-failed-create: deleting the half-created CQ releases its queue id.
+    c.leakedCqIds[qid] = 0;
+    return STATUS_SUCCESS;
+  }
   if (cq === undefined) {
     // Q-9: the specification says 1/01h; QEMU answers 1/00h.
     const status = c.config.options.deleteCqInvalidQid === 'qemu' ? Status.CQ_INVALID : Status.QID_INVALID;

@@ -23,6 +23,15 @@ export const DEFERRED = -1;
 /** What a handler returns: a status, or {@link DEFERRED}. */
 export type HandlerResult = NvmeStatus | typeof DEFERRED;
 
+/**
+ * Where a command failed before its handler did any work, in the Linux function's terms: PARSE is
+ * what nvmet_req_init() rejects (opcode, NSID, FUSE, PSDT), DATA_BUFFER what the driver's
+ * alloc_iod_data_buf() rejects (MDTS, the PRPs or SGL). Two faults depend on it
+ * (double-completion, cqe-fields-uninitialized); it costs one store per command otherwise.
+ */
+export const EarlyFailure = { NONE: 0, PARSE: 1, DATA_BUFFER: 2 } as const;
+export type EarlyFailure = (typeof EarlyFailure)[keyof typeof EarlyFailure];
+
 /** Parameter Error Location value when it is not known (NVMe Base 1.4, Error Information log, FFFFh). */
 export const NO_ERROR_LOCATION = 0xffff;
 /** Bytes in a qword: SGL1 is copied as two. */
@@ -51,6 +60,8 @@ export class Command {
   errorLocation = NO_ERROR_LOCATION;
   /** The first LBA in error, for the Error Information log. */
   errorLba = 0n;
+  /** Set when the command failed before execution (see {@link EarlyFailure}). */
+  earlyFailure: EarlyFailure = EarlyFailure.NONE;
 
   constructor(view: DataView) {
     this.view = view;
@@ -70,6 +81,7 @@ export class Command {
     this.dw0 = 0;
     this.errorLocation = NO_ERROR_LOCATION;
     this.errorLba = 0n;
+    this.earlyFailure = EarlyFailure.NONE;
   }
 
   get qid(): number {
@@ -103,6 +115,18 @@ export class Command {
   fail(status: NvmeStatus, byte: number, bit = 0): NvmeStatus {
     this.errorLocation = byte + bit * 2 ** BITS_PER_BYTE;
     return status;
+  }
+
+  /** {@link fail} for a check nvmet_req_init() makes: the command never reaches execution. */
+  failParse(status: NvmeStatus, byte: number, bit = 0): NvmeStatus {
+    this.earlyFailure = EarlyFailure.PARSE;
+    return this.fail(status, byte, bit);
+  }
+
+  /** {@link fail} for a check made while setting up the data buffer (MDTS), before execution. */
+  failDataBuffer(status: NvmeStatus, byte: number, bit = 0): NvmeStatus {
+    this.earlyFailure = EarlyFailure.DATA_BUFFER;
+    return this.fail(status, byte, bit);
   }
 
   /** Returns `status` and records that field `field` of the dword at SQE byte `dword` caused it. */

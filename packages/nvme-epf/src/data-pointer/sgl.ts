@@ -97,7 +97,12 @@ function walkSgl(w: SglWalk, read: HostReader, scratch: ReadScratch): NvmeStatus
   for (;;) {
     if (subtype !== SglSubtype.ADDRESS) return Status.SGL_INVALID_TYPE;
     // S-2: a segment holds a whole, non-zero number of descriptors.
-    if (segLen === 0 || segLen % SGL_DESCRIPTOR_SIZE !== 0) return Status.SGL_INVALID_LAST;
+    if (segLen === 0 || segLen % SGL_DESCRIPTOR_SIZE !== 0) {
+      if (w.opts.acceptShortSegments !== true) return Status.SGL_INVALID_LAST;
+      // Fault short-sgl-segment-accepted: before the Linux fix rejecting too-short SGL segments,
+      // the segment was walked as the whole descriptors its length holds (none for a length of 0).
+      segLen -= segLen % SGL_DESCRIPTOR_SIZE;
+    }
     // S-10: the segment itself must not wrap.
     if (rangeWraps(segAddr, segLen)) return Status.SGL_INVALID_DATA;
     const isLast = type === SglType.LAST_SEGMENT;

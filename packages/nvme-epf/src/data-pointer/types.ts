@@ -48,6 +48,11 @@ export interface DataPointerOptions {
   segmentChainEnd: 'strict' | 'lenient';
   /** S-8: a Bit Bucket on a host-to-controller transfer: 'reject' (0/11h) or 'ignore' (old QEMU: contributes nothing). */
   bitBucketOnWrite: 'reject' | 'ignore';
+  /**
+   * The short-sgl-segment-accepted fault: a segment descriptor whose length is 0 or not a
+   * multiple of 16 is walked (rounded down to whole descriptors) instead of failing with 0/0Dh.
+   */
+  acceptShortSegments?: boolean;
 }
 
 /** Spec behaviour with every optional check on: 4 KiB pages, byte-granular SGLs with bit buckets. */

@@ -29,13 +29,13 @@ const IMPLEMENTED: ReadonlySet<number> = new Set([
 ]);
 
 export function executeIo(c: NvmeController, cmd: Command): HandlerResult {
-  if (!IMPLEMENTED.has(cmd.opcode)) return cmd.fail(Status.INVALID_OPCODE, OPCODE_BYTE);
+  if (!IMPLEMENTED.has(cmd.opcode)) return cmd.failParse(Status.INVALID_OPCODE, OPCODE_BYTE);
   const broadcastFlush = cmd.opcode === NvmOpcode.FLUSH && cmd.nsidIsBroadcast;
   const ns = c.namespace(cmd.nsid);
-  if (ns === undefined && !broadcastFlush) return cmd.fail(Status.INVALID_NS, NSID_BYTE);
-  if (cmd.fuse !== Fuse.NORMAL) return cmd.fail(Status.INVALID_FIELD, FLAGS_BYTE, FUSE_BIT);
+  if (ns === undefined && !broadcastFlush) return cmd.failParse(Status.INVALID_NS, NSID_BYTE);
+  if (cmd.fuse !== Fuse.NORMAL) return cmd.failParse(Status.INVALID_FIELD, FLAGS_BYTE, FUSE_BIT);
   if (cmd.psdt === Psdt.RESERVED || (cmd.psdt !== Psdt.PRP && c.config.options.sglSupport === 'none')) {
-    return cmd.fail(Status.INVALID_FIELD, FLAGS_BYTE, PSDT_BIT);
+    return cmd.failParse(Status.INVALID_FIELD, FLAGS_BYTE, PSDT_BIT);
   }
   if (ns === undefined) return flush(c, cmd, undefined);
   switch (cmd.opcode) {

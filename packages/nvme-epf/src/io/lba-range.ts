@@ -61,7 +61,7 @@ export function checkRange(c: NvmeController, cmd: Command, ns: Namespace, moves
   range.setSlba(lo, hi);
   range.blocks = (cmd.cdw(12) & NLB_MASK) + 1;
   range.bytes = range.blocks * ns.blockSize;
-  if (movesData && c.exceedsMdts(range.bytes)) return cmd.fail(Status.INVALID_FIELD, CDW12_BYTE);
+  if (movesData && c.exceedsMdts(range.bytes)) return cmd.failDataBuffer(Status.INVALID_FIELD, CDW12_BYTE);
   // SLBA below 2^32 (the common case) is checked in exact number arithmetic.
   if (hi === 0 ? lo + range.blocks > ns.blocks : !ns.inRange(range.slba, range.blocks)) {
     cmd.errorLba = range.slba;

@@ -6,7 +6,7 @@
  * by the controller.
  */
 import type { EpcMap } from '@epfsim/epc-core';
-import type { NvmeStatus, Phase } from '@epfsim/nvme-spec-types';
+import { CQE_SIZE, type NvmeStatus, type Phase } from '@epfsim/nvme-spec-types';
 import type { SubmissionQueue } from './submission-queue.js';
 
 /** A completion not yet written to the ring (the ring was full). */
@@ -15,6 +15,8 @@ export interface PendingCompletion {
   readonly cid: number;
   readonly status: NvmeStatus;
   readonly dw0: number;
+  /** Fault cqe-fields-uninitialized: post it without filling SQHD, SQID and CID. */
+  readonly staleIds?: boolean;
 }
 
 export class CompletionQueue {
@@ -25,6 +27,8 @@ export class CompletionQueue {
   readonly ien: boolean;
   /** Interrupt vector (Create I/O CQ IV; 0 for the admin CQ). */
   readonly vector: number;
+  /** Bytes per entry: 16, or 2^CC.IOCQES under the unchecked-entry-sizes fault. */
+  readonly entrySize: number;
   /** The whole ring mapped once, kept open while the queue lives; null when it is reached per post. */
   map: EpcMap | null = null;
   phase: Phase = 1;
@@ -37,12 +41,13 @@ export class CompletionQueue {
   sqCount = 0;
   readonly deferred: PendingCompletion[] = [];
 
-  constructor(qid: number, base: bigint, size: number, ien: boolean, vector: number) {
+  constructor(qid: number, base: bigint, size: number, ien: boolean, vector: number, entrySize = CQE_SIZE) {
     this.qid = qid;
     this.base = base;
     this.size = size;
     this.ien = ien;
     this.vector = vector;
+    this.entrySize = entrySize;
   }
 
   /** Full when one more entry would make tail equal head; one slot always stays empty. */

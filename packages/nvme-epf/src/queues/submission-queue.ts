@@ -16,6 +16,8 @@ export class SubmissionQueue {
   /** Entries in the ring (QSIZE + 1). */
   readonly size: number;
   readonly cq: CompletionQueue;
+  /** Bytes per entry: 64, or 2^CC.IOSQES under the unchecked-entry-sizes fault. */
+  readonly entrySize: number;
   /** Next entry the controller fetches; reported as SQHD in every CQE (Q-6). */
   head = 0;
   /** Tail from the last valid doorbell write. */
@@ -31,14 +33,15 @@ export class SubmissionQueue {
   abortCids: Set<number> | null = null;
   readonly #slots: bigint[] | null;
 
-  constructor(qid: number, base: bigint, size: number, cq: CompletionQueue) {
+  constructor(qid: number, base: bigint, size: number, cq: CompletionQueue, entrySize = SQE_SIZE) {
     this.qid = qid;
     this.base = base;
     this.size = size;
     this.cq = cq;
+    this.entrySize = entrySize;
     if (size <= SLOT_CACHE_MAX) {
       const slots: bigint[] = new Array(size);
-      for (let i = 0; i < size; i++) slots[i] = base + BigInt(i * SQE_SIZE);
+      for (let i = 0; i < size; i++) slots[i] = base + BigInt(i * entrySize);
       this.#slots = slots;
     } else {
       this.#slots = null;
@@ -47,7 +50,7 @@ export class SubmissionQueue {
 
   /** Host address of entry `index`. */
   entryAddress(index: number): bigint {
-    return this.#slots?.[index] ?? this.base + BigInt(index * SQE_SIZE);
+    return this.#slots?.[index] ?? this.base + BigInt(index * this.entrySize);
   }
 
   /** Entries submitted but not yet fetched. */

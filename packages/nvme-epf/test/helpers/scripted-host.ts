@@ -5,7 +5,7 @@
  * completions appear, checks phase tags, rings CQ head doorbells, and counts interrupts: MSI and
  * MSI-X messages land in an MMIO region, INTx level changes come through onIntx.
  */
-import { createEpc, type Epc, findProfile, HostAddressSpace } from '@epfsim/epc-core';
+import { createEpc, type Epc, type EpcFaultName, findProfile, HostAddressSpace } from '@epfsim/epc-core';
 import {
   AdminOpcode,
   AQA,
@@ -68,6 +68,8 @@ export interface ScriptedHostOptions {
   config?: NvmeFunctionConfigInput;
   /** How the host sets up interrupts: MSI-X table (default when offered), MSI, or none (INTx). */
   irq?: 'msix' | 'msi' | 'intx';
+  /** Endpoint-controller faults to inject (function faults go in `config.faults`). */
+  epcFaults?: readonly EpcFaultName[];
 }
 
 export class ScriptedHost {
@@ -100,7 +102,7 @@ export class ScriptedHost {
         this.irqs[vector] = (this.irqs[vector] ?? 0) + 1;
       },
     });
-    this.epc = createEpc(profile, this.host);
+    this.epc = createEpc(profile, this.host, { faults: options.epcFaults ?? [] });
     this.epc.onIntx((level) => this.intx.push(level));
     this.fn = createNvmeFunction(this.epc, options.config);
     this.dstrd = options.config?.dstrd ?? 0;
