@@ -53,7 +53,10 @@ export class InterruptWatch {
   private seen: number[] = [];
   private seenTotal = -1;
   /** Per vector: entries consumed without an interrupt, and since when (ms). */
-  private readonly quiet = new Map<number, { entries: number; since: number; cq: number }>();
+  private readonly quiet = new Map<
+    number,
+    { entries: number; since: number; cq: number; limitMs: number; coalesced: boolean }
+  >();
   /** Vectors of interrupt-enabled CQs removed since the last interrupt on them (a coalesced interrupt may follow). */
   private readonly removedSinceIrq = new Set<number>();
 
@@ -199,10 +202,15 @@ export class InterruptWatch {
       });
       return;
     }
-    const q = this.quiet.get(vector) ?? { entries: 0, since: this.now(), cq: cq.qid };
+    // The limit is set by the settings under which the entries arrived: an interrupt the controller armed then still comes then.
+    const coalesced = this.coalesces(vector);
+    const limitMs =
+      this.latencyMs +
+      (coalesced ? (this.time * INTERRUPT_COALESCING_TIME_UNIT_US) / US_PER_MS + COALESCING_SLACK_MS : 0);
+    const q = this.quiet.get(vector) ?? { entries: 0, since: this.now(), cq: cq.qid, limitMs, coalesced };
     q.entries += entries;
     this.quiet.set(vector, q);
-    if (this.coalesces(vector) && q.entries > this.threshold + 1) {
+    if (q.coalesced && coalesced && q.entries > this.threshold + 1) {
       report({
         kind: 'missing-interrupt',
         vector,
@@ -224,16 +232,12 @@ export class InterruptWatch {
     const now = this.now();
     for (const [vector, q] of this.quiet) {
       if (this.masked.has(vector)) continue;
-      const coalesced = this.coalesces(vector);
-      const limitMs =
-        this.latencyMs +
-        (coalesced ? (this.time * INTERRUPT_COALESCING_TIME_UNIT_US) / US_PER_MS + COALESCING_SLACK_MS : 0);
-      if (now - q.since <= limitMs) continue;
+      if (now - q.since <= q.limitMs) continue;
       report({
         kind: 'missing-interrupt',
         vector,
         cq: q.cq,
-        detail: coalesced
+        detail: q.coalesced
           ? `vector ${vector}: ${q.entries} entries waited ${(now - q.since).toFixed(2)} ms for an interrupt, coalescing time is ${this.time * INTERRUPT_COALESCING_TIME_UNIT_US} µs`
           : `CQ ${q.cq}: ${q.entries} new entries and no interrupt on vector ${vector} within ${this.latencyMs} ms (IEN = 1, no coalescing)`,
       });

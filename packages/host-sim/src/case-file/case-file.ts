@@ -226,6 +226,12 @@ export type CaseStep =
       readonly expect?: CaseStepExpect;
     }
   | { readonly do: 'mask-vector'; readonly vector: number; readonly masked: boolean; readonly expect?: CaseStepExpect }
+  | {
+      /** The host CPU writes its own memory (a payload, a PRP list, an SGL segment) before it submits. */
+      readonly do: 'write-memory';
+      readonly addr: bigint;
+      readonly content: CaseBytes;
+    }
   | { readonly do: 'check'; readonly expect: CaseStepExpect };
 
 export type CaseStepKind = CaseStep['do'];

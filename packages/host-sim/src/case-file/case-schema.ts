@@ -290,6 +290,11 @@ const steps: Shape = {
       'Masks or unmasks an MSI-X vector.',
     ),
     check: step('check', { expect: required(stepExpect) }, 'Only checks.'),
+    'write-memory': step(
+      'write-memory',
+      { addr: required(address), bytes: optional(hexBytes), size: optional(size), fill: optional(fill) },
+      'The host writes its own memory (bytes, or size with fill): a payload, a PRP list, an SGL segment.',
+    ),
   },
 };
 

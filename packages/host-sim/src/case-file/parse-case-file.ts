@@ -312,6 +312,10 @@ function step(j: Json, at: string): CaseStep {
       return withExpect({ do: 'mask-vector' as const, vector: j.vector as number, masked: j.masked as boolean });
     case 'check':
       return { do: 'check', expect: expect ?? {} };
+    case 'write-memory': {
+      const written = dataCheck(j, at);
+      return { do: 'write-memory', addr: written.addr, content: written.expected };
+    }
   }
 }
 
@@ -541,6 +545,8 @@ function stepJson(s: CaseStep): Json {
       };
     case 'mask-vector':
       return { do: s.do, vector: s.vector, masked: s.masked, ...stepExpectJson(s.expect) };
+    case 'write-memory':
+      return { do: s.do, addr: hex(s.addr), ...bytesJson(s.content) };
   }
 }
 

@@ -104,6 +104,9 @@ import { ShapeError } from './json-shape.js';
 
 /** Simulated time a command (or a bring-up step) may take before the replay gives up on it. */
 export const CASE_COMMAND_TIMEOUT_MS = 1000;
+/** MSI-X tables hold up to 2048 vectors, MSI up to 32 messages (PCI Local Bus 3.0 §6.8). */
+const MSIX_MAX_VECTORS = 2048;
+const MSI_MAX_VECTORS = 32;
 /** Device steps with no work and nothing reaped before a settled state is declared. */
 const IDLE_STEPS = 2;
 /** The CQ ring's entry and the SQ ring's entry. */
@@ -227,7 +230,7 @@ export function firstFailure(report: CaseReport): string | undefined {
 
 /** A status as case files write it: `SCT/SCh`, e.g. `0/13h`. */
 export function statusCode(status: NvmeStatus): string {
-  return `${statusKey(status)}h`;
+  return `${statusKey(status).toUpperCase()}h`;
 }
 
 /** An opcode with its name from the admin (qid 0) or NVM command set: `READ 02h`. */
@@ -428,17 +431,23 @@ class CaseReplay {
 
   // ---- interrupts ----
 
-  /** MSI-X, else MSI, else INTx (as the host driver does), or the mode the case names. */
+  /**
+   * MSI-X, else MSI, else INTx (as the host driver does), or the mode the case names; with every
+   * vector the function offers, so any vector a CQ may name reaches the host.
+   */
   private enableInterrupts(): void {
     const target = this.target;
-    // As many vectors as Linux asks for: one per I/O queue the case creates, plus the admin queue's.
-    const qids = this.c.steps.map((s) => (s.do === 'create-cq' ? s.qid : 0));
-    const wanted = Math.max(2, 1 + Math.max(...qids));
     const order: HostInterruptMode[] =
       this.c.interrupts === 'auto' ? ['msix', 'msi', 'intx'] : this.c.interrupts === 'none' ? [] : [this.c.interrupts];
     for (const m of order) {
       const n =
-        m === 'msix' ? target.enableMsix(wanted) : m === 'msi' ? target.enableMsi(wanted) : target.enableIntx() ? 1 : 0;
+        m === 'msix'
+          ? target.enableMsix(MSIX_MAX_VECTORS)
+          : m === 'msi'
+            ? target.enableMsi(MSI_MAX_VECTORS)
+            : target.enableIntx()
+              ? 1
+              : 0;
       if (n > 0) {
         this.mode = m;
         this.vectors = n;
@@ -522,6 +531,13 @@ class CaseReplay {
         break;
       case 'check':
         break;
+      case 'write-memory': {
+        const bytes = bytesOf(s.content);
+        if (!this.tb.memory.isRam(s.addr, bytes.length))
+          throw new ShapeError(this.at(), `${formatRange({ addr: s.addr, size: bytes.length })} is not in memory`);
+        this.tb.memory.write(s.addr, bytes);
+        break;
+      }
     }
     this.dropQueuesIfReset();
     failures.push(...this.checkStep(expect, before));
@@ -672,7 +688,9 @@ class CaseReplay {
     const out: InFlight[] = [];
     commands.forEach((command, i) => {
       if (sq.ringFull || (command.cid === undefined && sq.commands.exhausted)) {
-        // The host waits for room, as a driver would; a controller that never frees it fails the case.
+        // The host waits for room, as a driver would, announcing what it has written so far (a batch
+        // larger than the ring cannot wait for one doorbell); a controller that never frees it fails the case.
+        this.engine.ring(sq);
         this.settleUntil(() => !sq.ringFull && !sq.commands.exhausted, this.timeoutMs);
         if (sq.ringFull || sq.commands.exhausted) {
           this.stop(`SQ ${qid} stayed full for ${this.timeoutMs} ms (SQHD ${sq.head}, tail ${sq.tail})`);
@@ -1036,6 +1054,7 @@ function stepExpectOf(s: CaseStep): CaseStepExpect | undefined {
     case 'create-sq':
     case 'delete-sq':
     case 'delete-cq':
+    case 'write-memory':
       return undefined;
     default:
       return s.expect;

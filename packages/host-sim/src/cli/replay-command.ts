@@ -65,7 +65,8 @@ export function replayCommand(ctx: CommandContext, args: readonly string[]): num
     let c = 0;
     for (const s of report.steps) {
       const verdict = s.failures.length === 0 ? '' : `  FAILED: ${s.failures.join('; ')}`;
-      if (s.do !== 'submit' || verdict !== '') ctx.out(`  step ${s.index} ${s.do}${verdict}`);
+      if ((s.do !== 'submit' && s.do !== 'write-memory') || verdict !== '')
+        ctx.out(`  step ${s.index} ${s.do}${verdict}`);
       for (; c < report.commands.length && (report.commands[c] as CommandReport).step === s.index; c++) {
         const cmd = report.commands[c] as CommandReport;
         const status = cmd.status === undefined ? 'no completion' : formatStatus(cmd.status);

@@ -39,8 +39,11 @@ import { prpEntries, writePrpList } from './prp-builder.js';
 import { dataBlock, lastSegmentPointer, segmentPointer, sglDptr, writeSegment } from './sgl-builder.js';
 
 const DWORD = 4;
-/** S-2: a segment length that is not a multiple of 16 (V-31). */
-const BAD_SEGMENT_LENGTH = 24;
+/**
+ * S-2: segment lengths that are zero or not a multiple of 16 (V-31), from the whole boundary set:
+ * 0, every length shorter than one descriptor, and lengths between whole descriptors.
+ */
+const BAD_SEGMENT_LENGTHS = [0, ...Array.from({ length: 15 }, (_, i) => i + 1), 17, 24, 31, 33, 40, 47];
 /** P-3/P-7: the offset put into an entry that must be page aligned (V-22, V-27). */
 const BAD_ENTRY_OFFSET = 0x10;
 /** Pages of the arena: the 4 KiB controller page. */
@@ -221,12 +224,13 @@ export class InvalidPlacement implements PlacementPolicy {
         return this.contiguousSgl(draft, dataBlock(addr, L - grain));
       }
       case InvalidKind.SGL_LAST_SEGMENT_LENGTH: {
-        // Two valid Data Blocks in the segment, but SGL1 says 24 bytes (V-31).
+        // Two valid Data Blocks in the segment, but SGL1 gives a length that is 0 or not a multiple of 16 (V-31).
         const draft = this.bufferDraft(request, 0);
         const addr = (draft.data[0] as DataChunk).addr;
         const half = roundDown(L / 2, request.sgl.support === 'dword' ? DWORD : 1) || L;
         const list = this.writeList(draft, [dataBlock(addr, half), dataBlock(addr + BigInt(half), L - half)]);
-        const sgl1 = sglDescriptor({ address: list, length: BAD_SEGMENT_LENGTH, type: SglType.LAST_SEGMENT });
+        const length = this.random.pick(BAD_SEGMENT_LENGTHS);
+        const sgl1 = sglDescriptor({ address: list, length, type: SglType.LAST_SEGMENT });
         return this.contiguousSgl(draft, sgl1);
       }
       case InvalidKind.SGL_SEGMENT_IN_MIDDLE: {
