@@ -1,5 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
 import { STRATEGY_NAMES } from '@epfsim/epc-core';
+import { FAULT_CATALOGUE } from '@epfsim/nvme-epf';
 import type { NvmeDriverOptions } from '../driver/driver-options.js';
 import type { NvmeDriver } from '../driver/nvme-driver.js';
 import type { PlacementPolicy } from '../placement/layout.js';
@@ -19,6 +20,7 @@ export const TESTBED_FLAGS = {
   'ns-size': { type: 'string' },
   'block-size': { type: 'string' },
   target: { type: 'string' },
+  inject: { type: 'string', multiple: true },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 export const TESTBED_FLAGS_HELP = `testbed:
@@ -31,7 +33,10 @@ export const TESTBED_FLAGS_HELP = `testbed:
   --target epfsim|qemu       the controller to drive: epfsim (default, the in-process function on the
                              profile's EPC) or qemu (QEMU 7.2's NVMe controller over qtest; needs
                              qemu-system-x86_64; placements stay in its 240 MiB of guest RAM, and the
-                             EPC checks are not applicable)`;
+                             EPC checks are not applicable)
+  --inject NAME              inject a named fault of the catalogue (docs/faults.md), each modelling a
+                             bug fixed upstream in the Linux NVMe endpoint function or the DWC
+                             endpoint driver; repeatable (epfsim target only)`;
 
 /** The flags' choice of target, profile, strategy, placement and namespace. */
 export type TestbedChoice = TargetChoice;
@@ -46,7 +51,9 @@ export const TESTBED_DEFAULTS = {
   blockSize: '512',
 } as const;
 
-type FlagValues = { [K in keyof typeof TESTBED_FLAGS]?: string | undefined };
+type FlagValues = { [K in Exclude<keyof typeof TESTBED_FLAGS, 'inject'>]?: string | undefined } & {
+  readonly inject?: readonly string[] | undefined;
+};
 
 /** Reads and checks the testbed flags; every mistake is one {@link UsageError} line. */
 export function resolveTestbedFlags(values: FlagValues): TestbedChoice {
@@ -57,8 +64,15 @@ export function resolveTestbedFlags(values: FlagValues): TestbedChoice {
   const namespaceBytes = parseSize(values['ns-size'] ?? TESTBED_DEFAULTS.nsSize, '--ns-size');
   if (namespaceBytes % blockSize !== 0)
     throw new UsageError(`--ns-size: ${namespaceBytes} is not a multiple of the ${blockSize}-byte block`);
+  const faults = [...new Set(values.inject ?? [])];
+  const known: readonly string[] = FAULT_CATALOGUE.map((f) => f.name);
+  const unknown = faults.find((f) => !known.includes(f));
+  if (unknown !== undefined) throw new UsageError(`--inject: unknown fault '${unknown}' (known: ${known.join(', ')})`);
+  if (faults.length > 0 && target !== 'epfsim')
+    throw new UsageError(`--inject: faults are injected into epfsim, not ${target}`);
   return {
     target,
+    ...(faults.length === 0 ? {} : { faults }),
     profile: resolveProfile(values.profile ?? TESTBED_DEFAULTS.profile),
     strategy: parseChoice(values.strategy ?? TESTBED_DEFAULTS.strategy, '--strategy', STRATEGY_NAMES),
     placement: parseChoice(values.placement ?? TESTBED_DEFAULTS.placement, '--placement', PLACEMENT_NAMES),

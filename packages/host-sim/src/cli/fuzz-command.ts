@@ -65,6 +65,8 @@ controller:
   --strategy NAME               ${STRATEGY_NAMES.join(' | ')} (default ${TESTBED_DEFAULTS.strategy})
   --ns-size SIZE                namespace size (default ${TESTBED_DEFAULTS.nsSize}; ${DEFAULT_DIFFERENTIAL_NS_SIZE} with --differential)
   --block-size 512|4096         logical block size (default ${TESTBED_DEFAULTS.blockSize})
+  --inject NAME                 inject a named fault (docs/faults.md; repeatable): the campaign should
+                                find it, and the case file it writes carries the fault
   --target epfsim|qemu          where cases run (default epfsim). qemu: one QEMU 7.2 replays every
                                 case (reset and zeroed between cases), placements stay in its guest
                                 RAM, cases expect QEMU's documented behaviour (docs/qemu-differences.md)
@@ -121,6 +123,7 @@ export async function fuzzCommand(ctx: CommandContext, args: readonly string[]):
         strategy: choice.strategy,
         blockSize: choice.blockSize,
         blocks: choice.namespaceBytes / choice.blockSize,
+        ...(choice.faults === undefined ? {} : { inject: choice.faults }),
       };
       // A differential case's verdict is the comparison: it keeps the layouts QEMU mishandles.
       targets.push(onQemu ? qemuFuzzTarget(target, differential ? 'spec' : 'qemu-7.2') : target);

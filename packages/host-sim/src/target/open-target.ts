@@ -30,6 +30,8 @@ export interface TargetChoice {
   readonly seed: number;
   readonly namespaceBytes: number;
   readonly blockSize: 512 | 4096;
+  /** Named faults injected into the function and the EPC (docs/faults.md); epfsim only. */
+  readonly faults?: readonly string[];
 }
 
 /** A target with its host driver up. */
@@ -57,10 +59,11 @@ export async function openTarget(choice: TargetChoice, driverOptions: DriverSetu
 
 /** The in-process testbed for a choice: the function on the profile's EPC, one RAM namespace. */
 export function epfsimTestbed(
-  choice: Pick<TargetChoice, 'profile' | 'strategy' | 'namespaceBytes' | 'blockSize'>,
+  choice: Pick<TargetChoice, 'profile' | 'strategy' | 'namespaceBytes' | 'blockSize' | 'faults'>,
 ): Testbed {
   return createTestbed({
     profile: choice.profile,
+    ...(choice.faults === undefined ? {} : { faults: choice.faults }),
     function: {
       strategy: choice.strategy,
       namespaces: [
