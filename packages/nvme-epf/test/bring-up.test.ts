@@ -160,13 +160,8 @@ describe('CC.EN 1→0 and shutdown', () => {
       h.setReg32(NVME_REG_CC, setBits(cc, CC.SHN, 0));
       h.fn.poll();
       expect(h.csts).toBe(1);
-      // Like a host driver re-initialising, zero the admin CQ it reuses.
-      const acq = h.reg64(NVME_REG_ACQ);
-      h.write(acq, new Uint8Array(32 * 16));
-      h.sqs.clear();
-      h.cqs.clear();
-      h.sqs.set(0, { qid: 0, base: h.reg64(NVME_REG_ASQ), size: 32, tail: 0, cqid: 0 });
-      h.cqs.set(0, { qid: 0, base: acq, size: 32, head: 0, phase: 1 });
+      // Like a host driver re-initialising, the host takes the admin queue where the registers say, its CQ zeroed.
+      h.adoptAdminQueue();
       const c = h.admin({ opcode: AdminOpcode.IDENTIFY, prp1: h.alloc(PAGE), cdw10: 1 });
       expect(c.status).toBe(0);
     });

@@ -66,9 +66,7 @@ describe('SMART / Health (02h)', () => {
     h.fn.poll();
     h.setReg32(0x14, 0x00460001);
     h.fn.poll();
-    h.sqs.set(0, { qid: 0, base: h.reg64(0x28), size: 32, tail: 0, cqid: 0 });
-    h.write(h.reg64(0x30), new Uint8Array(512));
-    h.cqs.set(0, { qid: 0, base: h.reg64(0x30), size: 32, head: 0, phase: 1 });
+    h.adoptAdminQueue();
     const s = decodeSmartLog(getLog(h, Lid.SMART_HEALTH, 512).data);
     expect(s.unsafeShutdowns).toBe(1n);
     expect(s.powerCycles).toBe(2n);

@@ -25,7 +25,13 @@ export class CommandIds<C extends TrackedCommand> {
   private readonly byTag: (C | undefined)[];
   private readonly generation: Uint8Array;
   private readonly lastCompleted: Int32Array;
-  private readonly freeTags: number[] = [];
+  /**
+   * Free tags, oldest freed first (a ring): a tag rests as long as possible before its next use, so
+   * a stale or repeated CQE finds its CID not outstanding for as long as possible.
+   */
+  private readonly freeTags: Uint16Array;
+  private freeHead = 0;
+  private freeCount = 0;
   /** Commands under a CID the caller chose (not allocated here). */
   private readonly chosen = new Map<number, C>();
   /** CIDs the caller chose that completed, most recent last (for duplicate detection), bounded. */
@@ -37,7 +43,22 @@ export class CommandIds<C extends TrackedCommand> {
     this.byTag = new Array(n).fill(undefined);
     this.generation = new Uint8Array(n);
     this.lastCompleted = new Int32Array(n).fill(NONE);
-    for (let tag = n - 1; tag >= 0; tag--) this.freeTags.push(tag);
+    this.freeTags = new Uint16Array(n);
+    for (let tag = 0; tag < n; tag++) this.pushFree(tag);
+  }
+
+  private pushFree(tag: number): void {
+    const ring = this.freeTags;
+    ring[(this.freeHead + this.freeCount) % ring.length] = tag;
+    this.freeCount++;
+  }
+
+  private popFree(): number | undefined {
+    if (this.freeCount === 0) return undefined;
+    const tag = this.freeTags[this.freeHead] as number;
+    this.freeHead = (this.freeHead + 1) % this.freeTags.length;
+    this.freeCount--;
+    return tag;
   }
 
   get size(): number {
@@ -46,22 +67,28 @@ export class CommandIds<C extends TrackedCommand> {
 
   /** True when no tag is free for a new command. */
   get exhausted(): boolean {
-    return this.freeTags.length === 0;
+    return this.freeCount === 0;
   }
 
   /** A new CID, unique among the commands outstanding; undefined when every tag is in use. */
   allocate(): number | undefined {
-    const tag = this.freeTags.pop();
+    const tag = this.popFree();
     if (tag === undefined) return undefined;
-    const gen = ((this.generation[tag] as number) + 1) % CID_GENERATIONS;
-    this.generation[tag] = gen;
-    return (gen << CID_TAG_BITS) | tag;
+    // A generation whose CID a caller has chosen for a command still outstanding is skipped.
+    for (let tries = 0; tries < CID_GENERATIONS; tries++) {
+      const gen = ((this.generation[tag] as number) + 1) % CID_GENERATIONS;
+      this.generation[tag] = gen;
+      const cid = (gen << CID_TAG_BITS) | tag;
+      if (this.chosen.size === 0 || !this.chosen.has(cid)) return cid;
+    }
+    this.pushFree(tag);
+    return undefined;
   }
 
   /** Returns an allocated CID that was never used (its command was not submitted). */
   release(cid: number): void {
     const tag = cid & CID_TAG_MASK;
-    if (tag < this.byTag.length && this.byTag[tag] === undefined) this.freeTags.push(tag);
+    if (tag < this.byTag.length && this.byTag[tag] === undefined) this.pushFree(tag);
   }
 
   /** Whether `cid` may be chosen by the caller now: not outstanding. */
@@ -95,7 +122,7 @@ export class CommandIds<C extends TrackedCommand> {
     if (cmd !== undefined && cmd.cid === cid) {
       this.byTag[tag] = undefined;
       this.lastCompleted[tag] = cid;
-      this.freeTags.push(tag);
+      this.pushFree(tag);
       this.count--;
       return cmd;
     }

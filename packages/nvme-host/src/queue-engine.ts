@@ -56,6 +56,13 @@ export interface QueueEngineOptions<C extends TrackedCommand> {
   readonly dstrd?: number;
   /** A CQE for an outstanding command; the entry object is reused. */
   readonly onCompletion: (cmd: C, cqe: Readonly<CompletionEntry>) => void;
+  /** Every entry consumed, valid or not, before it is validated (a test host records them all). */
+  readonly onEntry?: (cq: HostCq, cqe: Readonly<CompletionEntry>, bytes: Uint8Array) => void;
+  /**
+   * Keep consuming after an entry posted into a full CQ (it is still reported): a test host that
+   * wants to see what an overflowing controller wrote. Default false: stop, as a driver would.
+   */
+  readonly consumePastOverflow?: boolean;
 }
 
 export class QueueEngine<C extends TrackedCommand> {
@@ -67,6 +74,8 @@ export class QueueEngine<C extends TrackedCommand> {
   /** Head doorbell writes and tail doorbell writes made by the engine. */
   doorbellWrites = 0;
   private readonly onCompletion: (cmd: C, cqe: Readonly<CompletionEntry>) => void;
+  private readonly onEntry: ((cq: HostCq, cqe: Readonly<CompletionEntry>, bytes: Uint8Array) => void) | undefined;
+  private readonly consumePastOverflow: boolean;
   private readonly sqById: (HostSq<C> | undefined)[] = [];
   private readonly cqById: (HostCq | undefined)[] = [];
   /** SQs deleted while CQEs of their commands may still arrive (deferred in a full CQ). */
@@ -80,6 +89,8 @@ export class QueueEngine<C extends TrackedCommand> {
     this.bus = bus;
     this.dstrd = options.dstrd ?? 0;
     this.onCompletion = options.onCompletion;
+    this.onEntry = options.onEntry;
+    this.consumePastOverflow = options.consumePastOverflow ?? false;
     this.interrupts = new InterruptWatch(bus.interrupts, () => bus.now(), bus.interruptLatencyMs ?? 0);
   }
 
@@ -305,7 +316,7 @@ export class QueueEngine<C extends TrackedCommand> {
             `CQ ${cq.qid}: an entry at slot ${cq.head} after ${cq.sinceDoorbell} entries since the last head doorbell (${cq.depth} slots hold ${cq.depth - 1})`,
           );
         }
-        break;
+        if (!this.consumePastOverflow) break;
       }
       this.handleCqe(cq);
       cq.advance();
@@ -350,6 +361,11 @@ export class QueueEngine<C extends TrackedCommand> {
     const sqid = cqeSqid(v, 0);
     const cid = cqeCid(v, 0);
     const sqhd = cqeSqhd(v, 0);
+    const e = this.entry;
+    if (this.onEntry !== undefined) {
+      this.fill(e, sqid, cid, sqhd);
+      this.onEntry(cq, e, this.cqeBytes);
+    }
     const sq = this.feeding(cq, sqid, cid);
     if (sq === undefined) {
       this.violation('cqe-unknown-sqid', cq.qid, `SQID ${sqid} does not feed CQ ${cq.qid}`, cid);
@@ -379,14 +395,18 @@ export class QueueEngine<C extends TrackedCommand> {
       return;
     }
     if (sq.retired && sq.commands.size === 0) this.dropRetired(sq);
-    const e = this.entry;
+    this.fill(e, sqid, cid, sqhd);
+    this.onCompletion(cmd, e);
+  }
+
+  private fill(e: CompletionEntry, sqid: number, cid: number, sqhd: number): void {
+    const v = this.cqeView;
     e.sqid = sqid;
     e.cid = cid;
     e.sqhd = sqhd;
     e.status = cqeStatus(v, 0);
     e.dw0 = cqeDw0(v, 0);
     e.dw1 = cqeDw1(v, 0);
-    this.onCompletion(cmd, e);
   }
 
   /** The SQ (live, or retired with `cid` outstanding) that a CQE naming `sqid` may come from on `cq`. */

@@ -4,17 +4,21 @@
  * (a fresh adversarial layout per command: place, write, read back through another layout, verify,
  * release), which is what a campaign's inner loop could be.
  */
-import { findProfile } from '@epfsim/epc-core';
+import { findProfile, PROFILE_NAMES } from '@epfsim/epc-core';
+import { FAULT_CATALOGUE } from '@epfsim/nvme-epf';
 import { isSuccess } from '@epfsim/nvme-spec-types';
 import { NvmeDriver } from '../driver/nvme-driver.js';
 import { runCampaignCase } from '../fuzz/campaign.js';
 import type { CampaignPlan } from '../fuzz/campaign-plan.js';
+import { type FaultHunt, huntFault } from '../fuzz/find-fault.js';
 import { expectedReadBytes } from '../placement/layout.js';
-import { createPlacement } from '../placement/placement-factory.js';
+import { createPlacement, PLACEMENT_NAMES } from '../placement/placement-factory.js';
 import { createTestbed } from '../target/epfsim-target.js';
 import { median } from './measure.js';
 
 const PROFILE = 'stress';
+/** The namespace of `epfsim fuzz` by default. */
+const DEFAULT_NAMESPACE_BYTES = 1 << 30;
 const BLOCK = 512;
 const NSID = 1;
 /** Namespace of the loop: 8 MiB. */
@@ -32,12 +36,15 @@ export interface FuzzRate {
   readonly skipped: number;
 }
 
-/** Campaign cases (runCampaignCase, one thread) on `stress` with adversarial placement for `ms` per repetition. */
-export function measureCampaign(ms: number, repetitions: number): FuzzRate {
+/**
+ * Campaign cases (runCampaignCase, one thread) on `stress` with adversarial placement for `ms` per
+ * repetition: the default stateful cases, or (`protocol` false) placed I/O alone, as before them.
+ */
+export function measureCampaign(ms: number, repetitions: number, protocol = true): FuzzRate {
   const profile = findProfile(PROFILE);
   if (profile === undefined) throw new Error(`no profile ${PROFILE}`);
   const plan: CampaignPlan = {
-    targets: [{ profile, placement: 'adversarial', strategy: 'mem-map', blockSize: BLOCK, blocks: 1 << 16 }],
+    targets: [{ profile, placement: 'adversarial', strategy: 'mem-map', blockSize: BLOCK, blocks: 1 << 16, protocol }],
     seed: 1,
     cases: undefined,
     shard: { index: 0, count: 1 },
@@ -125,4 +132,22 @@ export function measureCommandLoop(cases: number, repetitions: number): FuzzRate
   } finally {
     tb.close();
   }
+}
+
+/** The default campaign (every profile x placement, seed 1, 1 GiB namespace) with each catalogued fault in turn. */
+export function huntCatalogue(budgetMs: number, say: (line: string) => void): FaultHunt[] {
+  const targets = PROFILE_NAMES.flatMap((name) =>
+    PLACEMENT_NAMES.map((placement) => ({
+      profile: findProfile(name) as NonNullable<ReturnType<typeof findProfile>>,
+      placement,
+      strategy: 'mem-map' as const,
+      blockSize: BLOCK as 512,
+      blocks: DEFAULT_NAMESPACE_BYTES / BLOCK,
+    })),
+  );
+  const plan: CampaignPlan = { targets, seed: 1, cases: undefined, shard: { index: 0, count: 1 } };
+  return FAULT_CATALOGUE.map((f) => {
+    say(`fault ${f.name}`);
+    return huntFault(plan, f.name, { budgetMs });
+  });
 }

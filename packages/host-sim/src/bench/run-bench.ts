@@ -1,6 +1,6 @@
 import type { StrategyName } from '@epfsim/epc-core';
 import { type Figure, figure } from './figure.js';
-import { measureCampaign, measureCommandLoop } from './fuzz-bench.js';
+import { huntCatalogue, measureCampaign, measureCommandLoop } from './fuzz-bench.js';
 import { type IoBenchResult, type IoBenchSetup, MAX_QUEUE_ENTRIES, openIoBench } from './io-bench.js';
 import { type MachineInfo, machineInfo } from './machine.js';
 import { measureMapEfficiency } from './map-efficiency.js';
@@ -34,6 +34,10 @@ const TARGET_FUZZ_PER_SECOND = 10_000;
 /** Scaling: 64 I/O queues lose at most 10 % against one. */
 const TARGET_QUEUE_SCALING = 0.9;
 const TARGET_PEAK_RSS_MIB = 300;
+/** Every catalogued fault must be found within 60 s on one core; a quick run gives up after 10 s. */
+const FAULT_TARGET_S = 60;
+const FAULT_BUDGET_MS = FAULT_TARGET_S * 1000;
+const FAULT_BUDGET_QUICK_MS = 10_000;
 
 export function runBench(options: BenchOptions): BenchReport {
   const scale = options.quick ? 0.25 : 1;
@@ -182,10 +186,42 @@ export function runBench(options: BenchOptions): BenchReport {
       target: TARGET_FUZZ_PER_SECOND,
       targetOn: 'value',
       note:
-        `${campaign.cases} cases (${campaign.failed} failed, ${campaign.skipped} skipped); each case is a case file ` +
-        'of 1–6 commands replayed on a fresh testbed (bring-up included), not a single command',
+        `${campaign.cases} cases (${campaign.failed} failed, ${campaign.skipped} skipped); each case is a bring-up ` +
+        'and up to 12 host actions (placed I/O batches and host-protocol actions) replayed on a fresh testbed',
     }),
   );
+  say('fuzz campaign cases on stress, placed I/O only');
+  collectGarbage();
+  const placedOnly = measureCampaign(options.quick ? 1_000 : 3_000, repetitions, false);
+  figures.push(
+    figure({
+      id: '5-placed',
+      title: 'fuzz campaign cases per second, as (5) but placed I/O and Identify only (no host-protocol actions)',
+      value: placedOnly.perSecond,
+      unit: 'cases/s',
+      limit: null,
+      target: null,
+      note: `${placedOnly.cases} cases; (5) over this is what the stateful actions cost: ${(campaign.perSecond / placedOnly.perSecond).toFixed(2)}`,
+    }),
+  );
+  for (const hunt of huntCatalogue(options.quick ? FAULT_BUDGET_QUICK_MS : FAULT_BUDGET_MS, say)) {
+    figures.push(
+      figure({
+        id: `10-${hunt.fault}`,
+        title: `default campaign (all profiles x placements, seed 1) with --inject ${hunt.fault}: time to the first failing case`,
+        value: hunt.caseId === undefined ? Number.POSITIVE_INFINITY : hunt.elapsedMs / 1000,
+        unit: 's',
+        limit: null,
+        target: FAULT_TARGET_S,
+        targetIsMax: true,
+        targetOn: 'value',
+        note:
+          hunt.caseId === undefined
+            ? `NOT FOUND in ${hunt.cases} cases`
+            : `found at case ${hunt.caseId} (${hunt.cases} cases run): ${hunt.failure}`,
+      }),
+    );
+  }
   say('single-command fuzz loop on stress');
   collectGarbage();
   const loop = measureCommandLoop(options.quick ? 5_000 : 10_000, repetitions);

@@ -89,6 +89,8 @@ export interface FuzzTarget {
   readonly behaviour?: CaseBehaviour;
   /** Named faults injected into the controller (docs/faults.md). */
   readonly inject?: readonly string[];
+  /** Host-protocol actions beside placed I/O (default true); false: placed I/O and Identify only. */
+  readonly protocol?: boolean;
 }
 
 /** What {@link FuzzTarget.controller} may set. */
@@ -330,7 +332,7 @@ function maxBlocks(target: FuzzTarget): number {
 /** Whether the target's behaviour is the specification's, so the whole host-protocol vocabulary applies. */
 function protocolActions(target: FuzzTarget): boolean {
   // QEMU (bounded guest RAM, or its own behaviour) is compared on placed I/O only.
-  return (target.behaviour ?? 'spec') === 'spec' && target.ram === undefined;
+  return target.protocol !== false && (target.behaviour ?? 'spec') === 'spec' && target.ram === undefined;
 }
 
 /** The parameters of a case on `target`, as a fast-check arbitrary. */

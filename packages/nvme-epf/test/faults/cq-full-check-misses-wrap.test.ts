@@ -23,7 +23,7 @@ function fill(faults: readonly FunctionFaultName[], n: number) {
   const cids = Array.from({ length: n }, () => h.submit(QID, { opcode: NvmOpcode.FLUSH, nsid: 1 }));
   h.ring(QID);
   for (let i = 0; i < SETTLE_POLLS; i++) h.fn.poll();
-  const base = h.cqs.get(QID)!.base;
+  const base = h.cq(QID)!.base;
   const ring = Array.from({ length: CQ_SIZE }, (_, i) => decodeCqe(h.read(base + BigInt(i * CQE_SIZE), CQE_SIZE)));
   return { h, cids, ring };
 }

@@ -103,7 +103,7 @@ describe('fault unchecked-entry-sizes: what the host sees through the queues', (
     const cid = h.submit(1, { opcode: NvmOpcode.WRITE, nsid: 1, prp1: buf, cdw12: 0 });
     h.ring(1);
     for (let i = 0; i < SETTLE_POLLS; i++) h.fn.poll();
-    const cq = h.cqs.get(1)!;
+    const cq = h.cq(1)!;
     const entry = h.read(cq.base, 2 ** IOCQES_32);
     expect(decodeCqe(entry.subarray(0, CQE_SIZE))).toMatchObject({ cid, sqid: 1, status: 0, phase: 1 });
     expect([...entry.subarray(CQE_SIZE)]).toEqual([...data.subarray(0, 2 ** IOCQES_32 - CQE_SIZE)]);
@@ -118,7 +118,7 @@ describe('fault unchecked-entry-sizes: what the host sees through the queues', (
     h.submit(1, { opcode: NvmOpcode.WRITE, nsid: 1, prp1: buf, cdw12: 0 });
     h.ring(1);
     for (let i = 0; i < SETTLE_POLLS; i++) h.fn.poll();
-    const cq = h.cqs.get(1)!;
+    const cq = h.cq(1)!;
     expect([...h.read(cq.base + BigInt(CQE_SIZE), CQE_SIZE)]).toEqual(new Array(CQE_SIZE).fill(0));
   });
 });

@@ -6,17 +6,19 @@
  * MSI-X messages land in an MMIO region, INTx level changes come through onIntx.
  */
 import { createEpc, type Epc, type EpcFaultName, findProfile, HostAddressSpace } from '@epfsim/epc-core';
+import { type HostCq, type HostSq, QueueEngine } from '@epfsim/nvme-host';
 import {
-  AdminOpcode,
   AQA,
   type CC,
   CQE_SIZE,
   type Cqe,
-  CREATE_IO_CQ,
-  CREATE_IO_SQ,
   CSTS,
   cqHeadDoorbell,
+  createIoCqFields,
+  createIoSqFields,
   decodeCqe,
+  deleteIoCqFields,
+  deleteIoSqFields,
   encodeCc,
   encodeSgl,
   encodeSqe,
@@ -34,7 +36,6 @@ import {
   type Sqe,
   sglDescriptor,
   sqe,
-  sqTailDoorbell,
 } from '@epfsim/nvme-spec-types';
 import { createNvmeFunction, type NvmeFunction, type NvmeFunctionConfigInput } from '../../src/index.js';
 
@@ -44,23 +45,14 @@ export const RAM_BASE = 0x10_0000_0000n;
 export const RAM_SIZE = 1n << 32n;
 /** Where MSI and MSI-X messages go: vector n writes RAM-free MMIO at MSI_BASE + 4n. */
 export const MSI_BASE = 0xfee0_0000n;
+/** CIDs above the engine's generation-and-tag space, for commands past an SQ's depth. */
+const SPARE_CID_BASE = 0x1_0000;
 const MSI_REGION = 0x10000;
 const MSIX_ENTRY = 16;
 
-export interface HostSq {
-  qid: number;
-  base: bigint;
-  size: number;
-  tail: number;
-  cqid: number;
-}
-
-export interface HostCq {
-  qid: number;
-  base: bigint;
-  size: number;
-  head: number;
-  phase: 0 | 1;
+/** What the engine tracks of a command: its CID. */
+interface ScriptedCommand {
+  readonly cid: number;
 }
 
 export interface ScriptedHostOptions {
@@ -80,13 +72,18 @@ export class ScriptedHost {
   /** Interrupt messages per vector, and INTx level changes. */
   readonly irqs: number[] = [];
   readonly intx: boolean[] = [];
-  readonly sqs = new Map<number, HostSq>();
-  readonly cqs = new Map<number, HostCq>();
   /** Completions reaped but not yet claimed, by `${sqid}:${cid}`. */
   readonly completions = new Map<string, Cqe>();
-  /** Every CQE reaped, in order. */
+  /** Every CQE reaped, in order (the ones the host engine finds wrong too). */
   readonly reaped: Cqe[] = [];
+  /** The one host queue engine: rings, phase, CIDs, doorbells and CQE validation. */
+  readonly engine: QueueEngine<ScriptedCommand>;
+  /** Entries consumed by the reap in progress. */
+  #reaping: Cqe[] = [];
+  #polls = 0;
   #next = RAM_BASE;
+  /** CIDs handed out when the engine's tags run out (a test that fills an SQ past its depth). */
+  #spareCid = SPARE_CID_BASE;
   #cid = 0;
 
   constructor(options: ScriptedHostOptions = {}) {
@@ -106,6 +103,35 @@ export class ScriptedHost {
     this.epc.onIntx((level) => this.intx.push(level));
     this.fn = createNvmeFunction(this.epc, options.config);
     this.dstrd = options.config?.dstrd ?? 0;
+    const irqs = this.irqs;
+    this.engine = new QueueEngine<ScriptedCommand>(
+      {
+        memory: {
+          read: (addr, into) => this.host.hostRead(addr, into),
+          write: (addr, b) => this.host.hostWrite(addr, b),
+        },
+        interrupts: {
+          count: (v) => irqs[v] ?? 0,
+          get total() {
+            return irqs.reduce((a, b) => a + (b ?? 0), 0);
+          },
+        },
+        mmioWrite32: (off, value) => this.epc.mmioWrite32(0, off, value),
+        now: () => this.#polls,
+      },
+      {
+        dstrd: this.dstrd,
+        onCompletion: () => {},
+        onEntry: (_cq, e, bytes) => {
+          const entry = decodeCqe(bytes);
+          this.#reaping.push(entry);
+          this.reaped.push(entry);
+          this.completions.set(`${e.sqid}:${e.cid}`, entry);
+        },
+        // A test host looks at whatever the controller wrote, an overflowing post included.
+        consumePastOverflow: true,
+      },
+    );
     const irq =
       options.irq ?? (this.epc.config.msixCapable > 0 ? 'msix' : this.epc.config.msiCapable > 0 ? 'msi' : 'intx');
     if (irq === 'msix') this.enableMsix();
@@ -195,6 +221,7 @@ export class ScriptedHost {
     for (let i = 0; i < max; i++) {
       if (done()) return true;
       this.fn.poll();
+      this.#polls++;
     }
     return done();
   }
@@ -219,14 +246,25 @@ export class ScriptedHost {
     this.setReg32(NVME_REG_CC, encodeCc({ EN: 1, IOSQES: 6, IOCQES: 4, ...opts.cc }));
     this.fn.poll();
     this.pollUntil(() => this.ready || this.fatal, 10);
-    this.sqs.clear();
-    this.cqs.clear();
+    this.engine.clear();
     this.completions.clear();
-    if (this.ready) {
-      this.sqs.set(0, { qid: 0, base: asq, size: asqs, tail: 0, cqid: 0 });
-      this.cqs.set(0, { qid: 0, base: acq, size: acqs, head: 0, phase: 1 });
-    }
+    if (this.ready) this.adoptAdminQueue();
     return this.csts;
+  }
+
+  /**
+   * The host's side of the admin queue pair, where AQA/ASQ/ACQ say (after an enable it did not make
+   * through {@link enable}); the admin CQ ring is zeroed, as a driver re-initialising would.
+   */
+  adoptAdminQueue(): void {
+    const aqa = this.reg32(NVME_REG_AQA);
+    const asq = this.reg64(NVME_REG_ASQ);
+    const acq = this.reg64(NVME_REG_ACQ);
+    const acqs = getBits(aqa, AQA.ACQS) + 1;
+    this.write(acq, new Uint8Array(acqs * CQE_SIZE));
+    this.engine.clear();
+    this.engine.addCq(0, acq, acqs, 0);
+    this.engine.addSq(0, asq, getBits(aqa, AQA.ASQS) + 1, 0);
   }
 
   /** CC.EN = 0 and poll until RDY drops. */
@@ -235,12 +273,24 @@ export class ScriptedHost {
     this.setReg32(NVME_REG_CC, cc & ~1);
     this.fn.poll();
     this.pollUntil(() => !this.ready, 10);
-    this.sqs.clear();
-    this.cqs.clear();
+    this.engine.clear();
   }
 
   // ---- submission and completion ----
 
+  /** The host's side of SQ `qid`. */
+  sq(qid: number): HostSq<ScriptedCommand> {
+    const sq = this.engine.sq(qid);
+    if (sq === undefined) throw new Error(`no SQ ${qid}`);
+    return sq;
+  }
+
+  /** The host's side of CQ `qid`, when it exists. */
+  cq(qid: number): HostCq | undefined {
+    return this.engine.cq(qid);
+  }
+
+  /** A CID of the test's own: sequential, for raw SQEs that need unique ones. */
   nextCid(): number {
     this.#cid = (this.#cid + 1) & 0xffff;
     return this.#cid;
@@ -248,62 +298,56 @@ export class ScriptedHost {
 
   /** Writes an SQE at the SQ tail (without ringing); returns its CID. */
   submit(qid: number, fields: Partial<Sqe>): number {
-    const sq = this.sqs.get(qid);
-    if (sq === undefined) throw new Error(`no SQ ${qid}`);
-    const cid = fields.cid ?? this.nextCid();
-    this.write(sq.base + BigInt(sq.tail * SQE_SIZE), encodeSqe(sqe({ ...fields, cid })));
-    sq.tail = (sq.tail + 1) % sq.size;
+    const sq = this.sq(qid);
+    const chosen = fields.cid;
+    const cid = chosen ?? this.engine.allocateCid(sq) ?? this.#spareCid++;
+    this.engine.stage(sq, encodeSqe(sqe({ ...fields, cid })), { cid }, chosen === undefined && cid < SPARE_CID_BASE);
     return cid;
   }
 
-  /** Writes raw SQE bytes at the tail. */
+  /** Writes raw SQE bytes at the tail (their CID is tracked as the case chose it). */
   submitRaw(qid: number, bytes: Uint8Array): void {
-    const sq = this.sqs.get(qid)!;
-    this.write(sq.base + BigInt(sq.tail * SQE_SIZE), bytes);
-    sq.tail = (sq.tail + 1) % sq.size;
+    const cid = new DataView(bytes.buffer, bytes.byteOffset).getUint16(SQE.CID.off, true);
+    const sq = this.sq(qid);
+    // A hostile host may repeat a CID in flight or write past a full ring: the engine then does not track it.
+    if (sq.commands.available(cid) && !sq.ringFull) this.engine.stage(sq, bytes, { cid }, false);
+    else this.write(sq.slotAddress(sq.push()), bytes);
   }
 
   ring(qid: number): void {
-    const sq = this.sqs.get(qid)!;
-    this.setReg32(sqTailDoorbell(qid, this.dstrd), sq.tail);
+    this.engine.ring(this.sq(qid));
   }
 
+  /** Writes CQ `cqid`'s head doorbell: what the host consumed, or any `head` a test wants. */
   ringCq(cqid: number, head?: number): void {
-    const cq = this.cqs.get(cqid)!;
-    this.setReg32(cqHeadDoorbell(cqid, this.dstrd), head ?? cq.head);
+    const cq = this.engine.cq(cqid);
+    if (cq === undefined) throw new Error(`no CQ ${cqid}`);
+    if (head === undefined) this.engine.ringHead(cq);
+    else this.engine.writeCqDoorbell(cqid, head, this.reg32(cqHeadDoorbell(cqid, this.dstrd)));
   }
 
   /** Reads new CQEs of `cqid` (phase check), records them, and rings the head doorbell if asked. */
   reap(cqid: number, ringDoorbell = true): Cqe[] {
-    const cq = this.cqs.get(cqid);
+    const cq = this.engine.cq(cqid);
     if (cq === undefined) return [];
-    const out: Cqe[] = [];
-    for (;;) {
-      const entry = decodeCqe(this.read(cq.base + BigInt(cq.head * CQE_SIZE), CQE_SIZE));
-      if (entry.phase !== cq.phase) break;
-      out.push(entry);
-      this.reaped.push(entry);
-      this.completions.set(`${entry.sqid}:${entry.cid}`, entry);
-      cq.head++;
-      if (cq.head === cq.size) {
-        cq.head = 0;
-        cq.phase = cq.phase === 1 ? 0 : 1;
-      }
-    }
-    if (out.length > 0 && ringDoorbell) this.ringCq(cqid);
-    return out;
+    const hold = cq.holdHead;
+    cq.holdHead = !ringDoorbell;
+    this.#reaping = [];
+    this.engine.reap(cq);
+    cq.holdHead = hold;
+    return this.#reaping;
   }
 
   reapAll(): Cqe[] {
     const out: Cqe[] = [];
-    for (const qid of this.cqs.keys()) out.push(...this.reap(qid));
+    for (const cq of this.engine.cqs) out.push(...this.reap(cq.qid));
     return out;
   }
 
   /** Waits for the completion of `cid` on SQ `qid`; undefined if none arrives. */
   wait(qid: number, cid: number, maxPolls = 1000): Cqe | undefined {
     const key = `${qid}:${cid}`;
-    const cqid = this.sqs.get(qid)?.cqid ?? 0;
+    const cqid = this.engine.sq(qid)?.cq.qid ?? 0;
     this.pollUntil(() => {
       this.reap(cqid);
       return this.completions.has(key);
@@ -330,25 +374,16 @@ export class ScriptedHost {
 
   createCq(qid: number, size: number, opts: { base?: bigint; iv?: number; ien?: boolean; pc?: number } = {}): Cqe {
     const base = opts.base ?? this.alloc(size * CQE_SIZE);
-    const c = this.admin({
-      opcode: AdminOpcode.CREATE_IO_CQ,
-      prp1: base,
-      cdw10: packFields(CREATE_IO_CQ.CDW10, { QID: qid, QSIZE: size - 1 }),
-      cdw11: packFields(CREATE_IO_CQ.CDW11, { PC: opts.pc ?? 1, IEN: (opts.ien ?? true) ? 1 : 0, IV: opts.iv ?? 0 }),
-    });
-    if (c.status === 0) this.cqs.set(qid, { qid, base, size, head: 0, phase: 1 });
+    const ien = opts.ien ?? true;
+    const c = this.admin(createIoCqFields({ qid, size, base, ien, iv: opts.iv ?? 0, pc: (opts.pc ?? 1) === 1 }));
+    if (c.status === 0) this.engine.addCq(qid, base, size, ien ? (opts.iv ?? 0) : undefined);
     return c;
   }
 
   createSq(qid: number, size: number, cqid: number, opts: { base?: bigint; pc?: number } = {}): Cqe {
     const base = opts.base ?? this.alloc(size * SQE_SIZE);
-    const c = this.admin({
-      opcode: AdminOpcode.CREATE_IO_SQ,
-      prp1: base,
-      cdw10: packFields(CREATE_IO_SQ.CDW10, { QID: qid, QSIZE: size - 1 }),
-      cdw11: packFields(CREATE_IO_SQ.CDW11, { PC: opts.pc ?? 1, CQID: cqid }),
-    });
-    if (c.status === 0) this.sqs.set(qid, { qid, base, size, tail: 0, cqid });
+    const c = this.admin(createIoSqFields({ qid, size, base, cqid, pc: (opts.pc ?? 1) === 1 }));
+    if (c.status === 0) this.engine.addSq(qid, base, size, cqid);
     return c;
   }
 
@@ -366,14 +401,14 @@ export class ScriptedHost {
   }
 
   deleteSq(qid: number): Cqe {
-    const c = this.admin({ opcode: AdminOpcode.DELETE_IO_SQ, cdw10: qid });
-    if (c.status === 0) this.sqs.delete(qid);
+    const c = this.admin(deleteIoSqFields(qid));
+    if (c.status === 0) this.engine.removeSq(qid);
     return c;
   }
 
   deleteCq(qid: number): Cqe {
-    const c = this.admin({ opcode: AdminOpcode.DELETE_IO_CQ, cdw10: qid });
-    if (c.status === 0) this.cqs.delete(qid);
+    const c = this.admin(deleteIoCqFields(qid));
+    if (c.status === 0) this.engine.removeCq(qid);
     return c;
   }
 
