@@ -4,10 +4,16 @@
  */
 import {
   AdminOpcode,
+  createIoCqFields,
+  createIoSqFields,
+  deleteIoCqFields,
+  deleteIoSqFields,
   encodeSgl,
   encodeSqe,
-  FeatureId,
+  getFeaturesFields,
+  lbaFields as lbaSqeFields,
   NvmOpcode,
+  numberOfQueuesFields,
   Psdt,
   SGL_DESCRIPTOR_SIZE,
   type SglDescriptor,
@@ -112,14 +118,7 @@ export function sqeBytes(fields: Partial<Sqe>, dptr?: DataPointer): Uint8Array {
 
 /** Fields of an LBA command (Read, Write, Compare, Write Zeroes): SLBA in CDW10–11, NLB (1's based here) in CDW12. */
 export function lbaFields(opcode: number, slba: bigint, blocks: number, nsid: number = NSID): Partial<Sqe> {
-  const s = BigInt.asUintN(64, slba);
-  return {
-    opcode,
-    nsid,
-    cdw10: Number(s & 0xffff_ffffn),
-    cdw11: Number(s >> 32n),
-    cdw12: (blocks - 1) & 0xffff,
-  };
+  return lbaSqeFields(opcode, { nsid, slba, nlb: blocks });
 }
 
 /** A Read SQE. */
@@ -134,42 +133,37 @@ export function writeSqe(slba: bigint, blocks: number, dptr: DataPointer, nsid: 
 
 /** Get Features (0Ah), current value. */
 export function getFeaturesSqe(fid: number): Uint8Array {
-  return sqeBytes({ opcode: AdminOpcode.GET_FEATURES, cdw10: fid });
+  return sqeBytes(getFeaturesFields(fid));
 }
 
 /** Set Features Number of Queues asking for `pairs` SQs and CQs. */
 export function numberOfQueuesSqe(pairs: number): Uint8Array {
-  const n = pairs - 1;
-  return sqeBytes({ opcode: AdminOpcode.SET_FEATURES, cdw10: FeatureId.NUMBER_OF_QUEUES, cdw11: (n << 16) | n });
+  return sqeBytes(numberOfQueuesFields(pairs, pairs));
 }
 
-/** Create I/O Completion Queue (05h): CDW10 QID/QSIZE (0's based), CDW11 PC, IEN, IV. */
+/** Create I/O Completion Queue (05h) with QSIZE `qsize` (0's based, as the field holds it). */
 export function createCqSqe(
   qid: number,
   qsize: number,
   base: bigint,
   options: { pc?: boolean; ien?: boolean; iv?: number } = {},
 ): Uint8Array {
-  const pc = (options.pc ?? true) ? 1 : 0;
-  const ien = (options.ien ?? true) ? 2 : 0;
-  const cdw11 = (((options.iv ?? 0) << 16) | ien | pc) >>> 0;
-  return sqeBytes({ opcode: AdminOpcode.CREATE_IO_CQ, cdw10: ((qsize << 16) | qid) >>> 0, cdw11 }, { prp1: base });
+  return sqeBytes(createIoCqFields({ qid, size: qsize + 1, base, ...options }));
 }
 
-/** Create I/O Submission Queue (01h): CDW10 QID/QSIZE (0's based), CDW11 PC and CQID. */
+/** Create I/O Submission Queue (01h) with QSIZE `qsize` (0's based). */
 export function createSqSqe(qid: number, qsize: number, base: bigint, cqid: number, pc = true): Uint8Array {
-  const cdw11 = ((cqid << 16) | (pc ? 1 : 0)) >>> 0;
-  return sqeBytes({ opcode: AdminOpcode.CREATE_IO_SQ, cdw10: ((qsize << 16) | qid) >>> 0, cdw11 }, { prp1: base });
+  return sqeBytes(createIoSqFields({ qid, size: qsize + 1, base, cqid, pc }));
 }
 
 /** Delete I/O Submission Queue (00h). */
 export function deleteSqSqe(qid: number): Uint8Array {
-  return sqeBytes({ opcode: AdminOpcode.DELETE_IO_SQ, cdw10: qid });
+  return sqeBytes(deleteIoSqFields(qid));
 }
 
 /** Delete I/O Completion Queue (04h). */
 export function deleteCqSqe(qid: number): Uint8Array {
-  return sqeBytes({ opcode: AdminOpcode.DELETE_IO_CQ, cdw10: qid });
+  return sqeBytes(deleteIoCqFields(qid));
 }
 
 /** True when the completion DW0 of `opcode` on `qid` is defined (Set/Get Features, Abort). */

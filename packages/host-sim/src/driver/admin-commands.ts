@@ -3,22 +3,21 @@
  * `NvmeDriver.submit`. Data transfers are described by length; a placement policy places them.
  */
 import {
-  ABORT,
-  AdminOpcode,
-  CREATE_IO_CQ,
-  CREATE_IO_SQ,
-  DELETE_IO_QUEUE,
-  encodeGetLogPage,
-  FEATURE_DW11,
-  FeatureId,
-  GET_FEATURES_CDW10,
+  abortFields,
+  createIoCqFields,
+  createIoSqFields,
+  deleteIoCqFields,
+  deleteIoSqFields,
   type GetLogPageArgs,
-  IDENTIFY,
+  getFeaturesFields,
+  getLogPageFields,
   IDENTIFY_DATA_SIZE,
-  packFields,
-  SET_FEATURES_CDW10,
+  identifyFields,
+  numberOfQueuesFields,
+  setFeaturesFields,
 } from '@epfsim/nvme-spec-types';
 import type { CommandLayout, PlacementPolicy } from '../placement/layout.js';
+import { commandSpec } from './command-spec.js';
 import type { CommandSpec } from './driver-types.js';
 
 /** `{ placement }` when one is given: absent properties stay absent. */
@@ -29,9 +28,7 @@ function placed(placement: PlacementPolicy | undefined): { placement?: Placement
 /** Identify (06h): CNS, CNTID; always 4096 bytes to the host (C-A1). */
 export function identifyCommand(cns: number, nsid = 0, cntid = 0, placement?: PlacementPolicy): CommandSpec {
   return {
-    opcode: AdminOpcode.IDENTIFY,
-    nsid,
-    cdw10: packFields(IDENTIFY.CDW10, { CNS: cns, CNTID: cntid }),
+    ...commandSpec(identifyFields(cns, { nsid, cntid })),
     data: { length: IDENTIFY_DATA_SIZE, ...placed(placement) },
   };
 }
@@ -42,12 +39,7 @@ export function getLogPageCommand(
   nsid: number,
   placement?: PlacementPolicy,
 ): CommandSpec {
-  return {
-    opcode: AdminOpcode.GET_LOG_PAGE,
-    nsid,
-    ...encodeGetLogPage(args),
-    data: { length: args.length, ...placed(placement) },
-  };
+  return { ...commandSpec(getLogPageFields(args, nsid)), data: { length: args.length, ...placed(placement) } };
 }
 
 /** Get Features (0Ah): FID and SEL; the value comes back in completion DW0 (C-A3). */
@@ -55,12 +47,7 @@ export function getFeaturesCommand(
   fid: number,
   options: { sel?: number; nsid?: number; cdw11?: number } = {},
 ): CommandSpec {
-  return {
-    opcode: AdminOpcode.GET_FEATURES,
-    nsid: options.nsid ?? 0,
-    cdw10: packFields(GET_FEATURES_CDW10, { FID: fid, SEL: options.sel ?? 0 }),
-    cdw11: options.cdw11 ?? 0,
-  };
+  return commandSpec(getFeaturesFields(fid, options));
 }
 
 /** Set Features (09h): FID, SV and the feature's Dword 11 (C-A3). */
@@ -69,25 +56,17 @@ export function setFeaturesCommand(
   value: number,
   options: { save?: boolean; nsid?: number } = {},
 ): CommandSpec {
-  return {
-    opcode: AdminOpcode.SET_FEATURES,
-    nsid: options.nsid ?? 0,
-    cdw10: packFields(SET_FEATURES_CDW10, { FID: fid, SV: options.save ? 1 : 0 }),
-    cdw11: value,
-  };
+  return commandSpec(setFeaturesFields(fid, value, options));
 }
 
 /** Set Features Number of Queues asking for `pairs` I/O SQs and CQs (0's based fields). */
 export function numberOfQueuesCommand(pairs: number): CommandSpec {
-  return setFeaturesCommand(
-    FeatureId.NUMBER_OF_QUEUES,
-    packFields(FEATURE_DW11.NUMBER_OF_QUEUES, { NSQR: pairs - 1, NCQR: pairs - 1 }),
-  );
+  return commandSpec(numberOfQueuesFields(pairs, pairs));
 }
 
 /** Abort (08h) of `cid` on `sqid` (Q-10). */
 export function abortCommand(sqid: number, cid: number): CommandSpec {
-  return { opcode: AdminOpcode.ABORT, cdw10: packFields(ABORT.CDW10, { SQID: sqid, CID: cid }) };
+  return commandSpec(abortFields(sqid, cid));
 }
 
 /** Create I/O CQ (05h), physically contiguous; interrupts on `vector`, or none when undefined (Q-7). */
@@ -97,30 +76,28 @@ export function createIoCqCommand(
   vector: number | undefined,
   queue: CommandLayout,
 ): CommandSpec {
-  return {
-    opcode: AdminOpcode.CREATE_IO_CQ,
-    cdw10: packFields(CREATE_IO_CQ.CDW10, { QID: qid, QSIZE: depth - 1 }),
-    cdw11: packFields(CREATE_IO_CQ.CDW11, { PC: 1, IEN: vector === undefined ? 0 : 1, IV: vector ?? 0 }),
-    layout: queue,
-  };
+  const { prp1: _base, ...fields } = createIoCqFields({
+    qid,
+    size: depth,
+    base: 0n,
+    ien: vector !== undefined,
+    iv: vector ?? 0,
+  });
+  return { ...commandSpec(fields), layout: queue };
 }
 
 /** Create I/O SQ (01h), physically contiguous, on CQ `cqid` (Q-8). */
 export function createIoSqCommand(qid: number, depth: number, cqid: number, queue: CommandLayout): CommandSpec {
-  return {
-    opcode: AdminOpcode.CREATE_IO_SQ,
-    cdw10: packFields(CREATE_IO_SQ.CDW10, { QID: qid, QSIZE: depth - 1 }),
-    cdw11: packFields(CREATE_IO_SQ.CDW11, { PC: 1, QPRIO: 0, CQID: cqid }),
-    layout: queue,
-  };
+  const { prp1: _base, ...fields } = createIoSqFields({ qid, size: depth, base: 0n, cqid });
+  return { ...commandSpec(fields), layout: queue };
 }
 
 /** Delete I/O SQ (00h) (Q-9). */
 export function deleteIoSqCommand(qid: number): CommandSpec {
-  return { opcode: AdminOpcode.DELETE_IO_SQ, cdw10: packFields(DELETE_IO_QUEUE.CDW10, { QID: qid }) };
+  return commandSpec(deleteIoSqFields(qid));
 }
 
 /** Delete I/O CQ (04h) (Q-9). */
 export function deleteIoCqCommand(qid: number): CommandSpec {
-  return { opcode: AdminOpcode.DELETE_IO_CQ, cdw10: packFields(DELETE_IO_QUEUE.CDW10, { QID: qid }) };
+  return commandSpec(deleteIoCqFields(qid));
 }

@@ -3,17 +3,16 @@
  * command dwords of each, with the data transfer described by length and LBA context.
  */
 import {
-  DATASET_MANAGEMENT,
   DSM_RANGE_SIZE,
   type DsmRange,
+  datasetManagementFields,
   encodeDsmRanges,
-  NvmOpcode,
-  packFields,
+  flushFields,
   READ_WRITE,
-  splitU64,
-  WRITE_ZEROES,
+  writeZeroesFields,
 } from '@epfsim/nvme-spec-types';
 import type { CommandContext, PlacementPolicy } from '../placement/layout.js';
+import { commandSpec } from './command-spec.js';
 import type { CommandSpec, IoOptions } from './driver-types.js';
 
 /** NLB's field of CDW12 (bits 15:0), for the per-command fast path. */
@@ -49,19 +48,12 @@ export function lbaCommand(
 
 /** Flush (00h) (C-1). */
 export function flushCommand(nsid: number): CommandSpec {
-  return { opcode: NvmOpcode.FLUSH, nsid };
+  return commandSpec(flushFields(nsid));
 }
 
 /** Write Zeroes (08h) of `nlb` blocks, optionally deallocating (C-6). */
 export function writeZeroesCommand(nsid: number, slba: bigint, nlb: number, deallocate = false): CommandSpec {
-  const { lo, hi } = splitU64(slba);
-  return {
-    opcode: NvmOpcode.WRITE_ZEROES,
-    nsid,
-    cdw10: lo,
-    cdw11: hi,
-    cdw12: packFields(WRITE_ZEROES.CDW12, { NLB: nlb - 1, DEAC: deallocate ? 1 : 0 }),
-  };
+  return commandSpec(writeZeroesFields({ nsid, slba, nlb, deallocate }));
 }
 
 /** Dataset Management (09h) over `ranges` (at most 256) with attributes IDR/IDW/AD (C-7). */
@@ -72,14 +64,7 @@ export function dsmCommand(
   placement?: PlacementPolicy,
 ): CommandSpec {
   return {
-    opcode: NvmOpcode.DATASET_MANAGEMENT,
-    nsid,
-    cdw10: packFields(DATASET_MANAGEMENT.CDW10, { NR: ranges.length - 1 }),
-    cdw11: packFields(DATASET_MANAGEMENT.CDW11, {
-      IDR: attributes.idr ? 1 : 0,
-      IDW: attributes.idw ? 1 : 0,
-      AD: attributes.ad ? 1 : 0,
-    }),
+    ...commandSpec(datasetManagementFields(nsid, ranges.length, attributes)),
     data: {
       length: ranges.length * DSM_RANGE_SIZE,
       payload: encodeDsmRanges(ranges),
