@@ -39,14 +39,17 @@ const PERCENT = 100;
 
 export const FUZZ_HELP = `usage: epfsim fuzz [options]
 
-Fuzzes the host addresses of queues, PRP lists, SGL segments and buffers. Each case is a
-fresh testbed with its queues at fuzzed addresses and a few commands (write, read back, read,
-write zeroes, deallocate, flush, Identify) laid out by the placement policy at fuzzed
-addresses; it passes when valid placements complete with the right data ('invalid' ones with
-their expected status), nothing outside the host's grants is touched, no access faults except
-where a case puts data in a hole, no outbound mapping leaks and no CQE or interrupt is
-malformed. A failing case is shrunk by fast-check and written as a case file that
-'epfsim replay' reproduces without the generator.
+Fuzzes where the host puts things and what the host does. Each case is a fresh testbed brought
+up at fuzzed addresses (admin and I/O queues: shared CQs, IEN = 0, CQs smaller than their SQs,
+8 or 64 KiB pages, Number of Queues, an outstanding AER), then up to twelve host actions: placed
+I/O in batches before one doorbell, Identify, commands that fail before they run, queue creation
+with each field wrong, deletion, delete-and-recreate, raw doorbells past the ring or to queues
+that do not exist, a held CQ head, coalescing, resets, shutdowns and invalid enables. A model of
+the controller and of the namespace writes what the specification says into every step; the
+replay also checks one CQE per command, no post into a full CQ, interrupts against IEN and IV,
+nothing touched outside the host's grants, no fault except where a case puts data in a hole, and
+no leaked outbound mapping. A failing case is shrunk by fast-check and written as a case file
+that 'epfsim replay' reproduces without the generator.
 
 campaign:
   --profile NAME|FILE.json|all  repeatable (default ${TESTBED_DEFAULTS.profile}); 'all' = ${PROFILE_NAMES.join(', ')}
