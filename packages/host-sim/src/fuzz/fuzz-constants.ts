@@ -1,3 +1,5 @@
+/** Limits and fixed values of generated fuzz cases: queue depths, batch sizes, ring reserves, opcodes and NSIDs that must fail, Identify offsets checked. */
+
 /** The one namespace every case uses. */
 export const NSID = 1;
 /** The host's memory page (CC.MPS = 0). */
