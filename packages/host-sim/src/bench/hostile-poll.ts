@@ -64,8 +64,17 @@ function zeroLengthSgl(h: RawHost): { prp1: bigint; prp2: bigint } {
   return dptrOf({ address: segment, length: HUGE_SEGMENT, type: SglType.LAST_SEGMENT });
 }
 
-/** PRP1 and a PRP list (chained, as Linux builds it) for `bytes` at `buffer`; with `bad`, a list of zeroes. */
-function prpList(h: RawHost, buffer: bigint, bytes: number, bad: boolean): { prp1: bigint; prp2: bigint } {
+/**
+ * PRP1 and a PRP list (chained, as Linux builds it) for `bytes` at `buffer`, page i at `buffer +
+ * i × stride`; with `bad`, a list of zeroes.
+ */
+function prpList(
+  h: RawHost,
+  buffer: bigint,
+  bytes: number,
+  bad: boolean,
+  stride = PAGE,
+): { prp1: bigint; prp2: bigint } {
   const entries = bytes / PAGE - 1;
   const perPage = PAGE / PRP_ENTRY_SIZE;
   const pages = Math.ceil(entries / (perPage - 1));
@@ -80,7 +89,7 @@ function prpList(h: RawHost, buffer: bigint, bytes: number, bad: boolean): { prp
         v.setBigUint64(slot * PRP_ENTRY_SIZE, list + BigInt((slot + 1) * PRP_ENTRY_SIZE), true);
         slot++;
       }
-      v.setBigUint64(slot * PRP_ENTRY_SIZE, buffer + BigInt((i + 1) * PAGE), true);
+      v.setBigUint64(slot * PRP_ENTRY_SIZE, buffer + BigInt((i + 1) * stride), true);
       slot++;
     }
     h.write(list, data);
@@ -139,6 +148,16 @@ const SCENARIOS: readonly Scenario[] = [
       h.submit(1, { opcode: NvmOpcode.WRITE, nsid: 1, ...dptr, cdw12: MAX_BLOCKS - 1 });
       h.submit(1, { opcode: NvmOpcode.READ, nsid: 1, ...dptr, cdw12: MAX_BLOCKS - 1 });
       return 2;
+    },
+  },
+  {
+    name: '256 MiB Read into 65536 pages that are all apart, MDTS unlimited',
+    config: () => ({ mdtsBytes: 0, namespaces: ramNamespace(4096, 1024 * MiB) }),
+    queues: 1,
+    submit: (h) => {
+      const dptr = prpList(h, h.alloc(2 * BIG_TRANSFER), BIG_TRANSFER, false, 2 * PAGE);
+      h.submit(1, { opcode: NvmOpcode.READ, nsid: 1, ...dptr, cdw12: MAX_BLOCKS - 1 });
+      return 1;
     },
   },
   {

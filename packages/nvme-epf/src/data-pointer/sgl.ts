@@ -26,10 +26,10 @@ import type { DataPointerOptions, DataSegment, HostReader } from './types.js';
 export const SGL_SPARE_DESCRIPTORS = 256;
 /**
  * Descriptors one command may use, whatever its length: past this the parse answers 0/0Eh
- * Invalid Number of SGL Descriptors. Linux sends at most 256 and SPDK 250 (reference/nvme-rules.md
- * S-13); 16384 is 64 pages of descriptors, and bounds a command's walk, and the host accesses
- * of its data, to a few milliseconds (a segment of 2^32 − 16 bytes of zero-length descriptors
- * used to hold one poll for tens of milliseconds per command, S-11).
+ * Invalid Number of SGL Descriptors (not 0/0Fh: the lengths may be right, the walk is refused).
+ * Linux sends at most 256 and SPDK 250 (reference/nvme-rules.md S-13); 16384 is 64 pages of
+ * descriptors. A Last Segment of 2^32 − 16 bytes of zero-length descriptors on a 512 KiB Read
+ * used to cost 45 ms per command (S-11); now about 0.4 ms.
  */
 export const SGL_MAX_DESCRIPTORS = 16384;
 
