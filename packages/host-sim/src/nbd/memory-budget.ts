@@ -1,8 +1,8 @@
 /**
  * The request data all connections of one server may pin at once, so that no client, and no set
  * of clients, can exhaust the server's memory. A READ holds its length from the moment it is
- * accepted until its reply payload has been handed to the kernel; a WRITE from its header until
- * the device has taken its payload. A request that does not fit waits, and its connection stops
+ * accepted until its reply payload has been handed to the kernel; a WRITE holds its payload as it
+ * arrives, until the device has taken it. A request that does not fit waits, and its connection stops
  * reading; while some wait, a connection that holds bytes and has made no progress (read nothing,
  * drained nothing, completed nothing) for the stall timeout is closed: the offender, never the
  * process, and never a client that keeps up.
@@ -80,7 +80,9 @@ export class MemoryBudget {
     // After the releasing call returns: a waiter's retry must not run inside another's completion.
     setImmediate(() => {
       this.#wakeScheduled = false;
-      const waiters = [...this.#waiters];
+      // Clients that made progress most recently go first: one that keeps up is not queued behind
+      // connections that grabbed bytes and went quiet, each of which would cost a stall timeout.
+      const waiters = [...this.#waiters].sort((a, b) => b.lastProgress - a.lastProgress);
       this.#waiters.clear();
       for (const w of waiters) w.wake();
       if (this.#waiters.size === 0) this.#stopStallTimer();

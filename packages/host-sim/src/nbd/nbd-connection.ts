@@ -89,9 +89,11 @@ interface PendingWrite {
   readonly errno: number;
   buffer: Buffer | null;
   filled: number;
+  /** Payload bytes taken from the server's budget so far (as they arrive). */
+  acquired: number;
 }
 
-/** A READ or WRITE accepted but waiting for room in the server's memory budget. */
+/** A READ accepted but waiting for room in the server's memory budget. */
 interface HeldRequest {
   readonly type: number;
   readonly flags: number;
@@ -139,6 +141,8 @@ export class NbdConnection implements BudgetHolder {
   budgetHeld = 0;
   lastProgress = performance.now();
   private heldRequest: HeldRequest | null = null;
+  /** The WRITE payload being read waits for room in the budget: reading is stopped. */
+  private payloadWaiting = false;
   /** Lengths of READ payloads written and not yet flushed to the kernel, in write order. */
   private readonly flushing: number[] = [];
   private flushHead = 0;
@@ -181,6 +185,7 @@ export class NbdConnection implements BudgetHolder {
 
   /** Bytes were released in the server's budget: a request that waited for room may go on. */
   wake(): void {
+    this.payloadWaiting = false;
     this.guard(() => this.pump());
   }
 
@@ -365,7 +370,8 @@ export class NbdConnection implements BudgetHolder {
       this.inFlight >= this.opts.maxInFlight ||
       this.inFlightBytes >= this.opts.maxInFlightBytes ||
       this.awaitingDrain ||
-      this.heldRequest !== null
+      this.heldRequest !== null ||
+      this.payloadWaiting
     );
   }
 
@@ -397,6 +403,7 @@ export class NbdConnection implements BudgetHolder {
         if (this.phase !== 'transmission') return end;
         if (this.pendingWrite !== null) {
           pos = this.consumePayload(this.pendingWrite, chunk, pos);
+          if (this.payloadWaiting) return pos;
           continue;
         }
         if (this.blocked()) return pos;
@@ -422,6 +429,17 @@ export class NbdConnection implements BudgetHolder {
 
   private consumePayload(w: PendingWrite, chunk: Buffer, pos: number): number {
     const available = chunk.length - pos;
+    // The budget counts the payload as it arrives: a client that declares 32 MiB and sends 1 MiB
+    // holds 1 MiB. A refused WRITE's payload is dropped, so it holds nothing.
+    const arriving = w.errno === 0 ? Math.min(w.length - w.filled, available) : 0;
+    if (arriving > 0) {
+      if (!this.opts.budget.tryAcquire(this, arriving)) {
+        this.payloadWaiting = true;
+        this.opts.budget.wait(this);
+        return pos;
+      }
+      w.acquired += arriving;
+    }
     if (w.filled === 0 && available >= w.length) {
       // The whole payload is in this chunk: hand the device a view, no copy.
       this.pendingWrite = null;
@@ -477,14 +495,11 @@ export class NbdConnection implements BudgetHolder {
           this.sendReply(errno, handleHi, handleLo, null);
           return;
         }
-        if (errno === 0) {
-          this.accept({ type, flags, handleHi, handleLo, offset, length });
-          return;
-        }
-        // Refused: the payload is read and dropped (no buffer), only to stay in sync.
+        // Counted in flight from the header on, so that the per-connection limit bounds payload
+        // buffers; a refused WRITE's payload is read and dropped (no buffer), only to stay in sync.
         this.inFlight++;
         this.inFlightBytes += length;
-        this.pendingWrite = { flags, handleHi, handleLo, offset, length, errno, buffer: null, filled: 0 };
+        this.pendingWrite = { flags, handleHi, handleLo, offset, length, errno, buffer: null, filled: 0, acquired: 0 };
         return;
       }
       case NBD_CMD_DISC:
@@ -519,10 +534,7 @@ export class NbdConnection implements BudgetHolder {
     void this.execute(type, flags, handleHi, handleLo, offset, length, EMPTY);
   }
 
-  /**
-   * A READ or WRITE takes its bytes from the server's budget, or waits for them with reading
-   * stopped: counted from the header on, so that the budget also bounds WRITE payload buffers.
-   */
+  /** A READ takes its bytes from the server's budget, or waits for them with reading stopped. */
   private accept(r: HeldRequest): void {
     if (!this.opts.budget.tryAcquire(this, r.length)) {
       this.heldRequest = r;
@@ -531,11 +543,7 @@ export class NbdConnection implements BudgetHolder {
     }
     this.inFlight++;
     this.inFlightBytes += r.length;
-    if (r.type === NBD_CMD_WRITE) {
-      this.pendingWrite = { ...r, errno: 0, buffer: null, filled: 0 };
-    } else {
-      void this.execute(r.type, r.flags, r.handleHi, r.handleLo, r.offset, r.length, EMPTY);
-    }
+    void this.execute(r.type, r.flags, r.handleHi, r.handleLo, r.offset, r.length, EMPTY);
   }
 
   /** Retries the request that waited for budget; false while it still waits. */
@@ -703,7 +711,7 @@ export class NbdConnection implements BudgetHolder {
       // A WRITE whose payload never fully arrived is dropped, never half-applied.
       this.inFlight--;
       this.inFlightBytes -= this.pendingWrite.length;
-      if (this.pendingWrite.errno === 0) this.opts.budget.release(this, this.pendingWrite.length);
+      this.opts.budget.release(this, this.pendingWrite.acquired);
       this.pendingWrite = null;
     }
     this.heldRequest = null;

@@ -41,8 +41,9 @@ export interface NbdServerOptions {
    */
   readonly maxInFlightBytes?: number;
   /**
-   * READ/WRITE bytes held by all connections together (payloads, and replies not yet handed to
-   * the kernel); a request beyond it waits with its connection's reading stopped. Default 256 MiB.
+   * READ/WRITE bytes held by all connections together (WRITE payloads as they arrive, READs until
+   * their reply has reached the kernel); a request beyond it waits with its connection's reading
+   * stopped. Default 128 MiB (serve holds a second copy in the simulated host's memory).
    */
   readonly maxTotalInFlightBytes?: number;
   /**
@@ -76,7 +77,7 @@ const SUN_PATH_MAX = 108;
 const MiB = 1024 * 1024;
 const DEFAULT_MAX_IN_FLIGHT = 128;
 const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 * MiB;
-const DEFAULT_MAX_TOTAL_IN_FLIGHT_BYTES = 256 * MiB;
+const DEFAULT_MAX_TOTAL_IN_FLIGHT_BYTES = 128 * MiB;
 const DEFAULT_STALL_TIMEOUT_MS = 5000;
 const DEFAULT_MAX_CONNECTIONS = 256;
 const DEFAULT_MAX_OPTIONS = 4096;

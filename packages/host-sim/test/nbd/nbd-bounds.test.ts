@@ -33,13 +33,13 @@ const LIST_BLOCK = Buffer.concat(Array.from({ length: 4096 }, () => LIST));
 
 /**
  * Sends up to `bytes` of LIST options one 64 KiB block at a time, each once the last reached the
- * kernel; stops when a block has not for 300 ms (the server stopped reading). Returns bytes sent.
+ * kernel; stops when a block has not for `stallMs` (the server stopped reading). Returns bytes sent.
  */
-async function sendUntilStalled(c: RawClient, bytes: number): Promise<number> {
+async function sendUntilStalled(c: RawClient, bytes: number, stallMs = 300): Promise<number> {
   let sent = 0;
   while (sent < bytes) {
     const written = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), 300);
+      const timer = setTimeout(() => resolve(false), stallMs);
       c.socket.write(LIST_BLOCK, () => {
         clearTimeout(timer);
         resolve(true);
@@ -76,7 +76,7 @@ describe('NBD server bounds', () => {
     expect(await goodRoundTrip(good, 0, 64 * KiB, 5)).toBe(true);
     // Once the flooder reads its replies, the server reads its options again.
     flood.socket.resume();
-    expect(await sendUntilStalled(flood, 1 * MiB)).toBe(1 * MiB);
+    expect(await sendUntilStalled(flood, 1 * MiB, 5000)).toBe(1 * MiB);
   });
 
   it('an option flood that does read its replies ends at maxOptions with the connection closed', async () => {
@@ -117,20 +117,20 @@ describe('NBD server bounds', () => {
     expect(await goodRoundTrip(open[1]!, 0, 4096, 7)).toBe(true);
   });
 
-  it('WRITE payloads that stall hold the global budget: the stalled connections are closed, a good client goes on', async () => {
+  it('WRITE payloads that stall fill the global budget: the stalled connections are closed, a good client goes on', async () => {
     const request = FIXTURE_MAX_REQUEST;
     fx = await startFixture({}, { maxTotalInFlightBytes: 3 * request, stallTimeoutMs: 300 });
     const stalled: RawClient[] = [];
     for (let i = 0; i < 5; i++) {
       const c = await fx.connect();
-      // The header and half of the payload, then nothing.
+      // The header and 7/8 of the payload, then nothing: five of them would hold more than the budget.
       const whole = RawClient.encodeRequest({
         type: NBD_CMD_WRITE,
         handle: 9n,
         offset: i * request,
         payload: pattern(request, i),
       });
-      c.write(whole.subarray(0, whole.length - request / 2));
+      c.write(whole.subarray(0, whole.length - request / 8));
       stalled.push(c);
     }
     await sleep(100);
