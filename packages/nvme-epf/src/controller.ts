@@ -108,10 +108,11 @@ export const BOUNCE_LIMIT = 2 * MIB;
 /**
  * Work one poll may do, in bytes moved to and from the host plus the fixed costs below: once it
  * is spent, the arbitration round stops after the running command and resumes at the next SQ on
- * the next poll. 4 MiB is a few milliseconds of copying; a host can make a poll slow only by the
- * cost of one command on top of it (see the bench figure of the longest poll).
+ * the next poll. 2 MiB is a few milliseconds of copying (6 ms for the slowest pieces measured, a
+ * 256 MiB transfer); a host can make a poll slower only by the cost of one command on top of it
+ * (bench figure 11 measures the longest poll).
  */
-export const POLL_WORK_BUDGET = 4 * MIB;
+export const POLL_WORK_BUDGET = 2 * MIB;
 /** Work charged per command: fetch, decode, completion. */
 const COMMAND_WORK = 1 * KIB;
 /** Work charged per host access (a map and unmap, a map_addr, a DMA transfer): its fixed cost. */

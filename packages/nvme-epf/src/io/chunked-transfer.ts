@@ -18,6 +18,13 @@ import type { LbaRange } from './lba-range.js';
 
 export type ChunkedKind = 'read' | 'write' | 'compare' | 'verify';
 
+/**
+ * Work charged per segment the data-pointer parse produced (an object, its checks and its merge
+ * test; about as long as copying this many bytes): a 256 MiB transfer over 65536 scattered pages
+ * spends one poll on its parse alone, and moves data from the next.
+ */
+const SEGMENT_PARSE_WORK = 512;
+
 /** Byte-wise equality without a JS loop per byte. */
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
@@ -64,8 +71,10 @@ class ChunkedTransfer implements ResumableCommand {
         const mapped = c.mapData(this.origin, this.#bytes, this.#kind === 'read');
         if (!succeeded(mapped)) return mapped;
         this.#segments = c.takeSegments();
+        c.chargeWork(this.#segments.length * SEGMENT_PARSE_WORK);
       }
       this.#started = true;
+      if (c.workLeft <= 0) return DEFERRED;
     }
     do {
       const n = Math.min(this.#bytes - this.#done, c.bounceLimit);
