@@ -108,11 +108,12 @@ export const BOUNCE_LIMIT = 2 * MIB;
 /**
  * Work one poll may do, in bytes moved to and from the host plus the fixed costs below: once it
  * is spent, the arbitration round stops after the running command and resumes at the next SQ on
- * the next poll. 2 MiB is a few milliseconds of copying (6 ms for the slowest pieces measured, a
- * 256 MiB transfer); a host can make a poll slower only by the cost of one command on top of it
+ * the next poll. 4 MiB holds a whole default round of small I/Os (64 queues × a burst of 8 × 4 KiB
+ * is about 3.9 MiB by this measure), and is at most about 20 ms of the slowest work measured (the
+ * pieces of a 256 MiB transfer); a host can make a poll slower only by one command on top of it
  * (bench figure 11 measures the longest poll).
  */
-export const POLL_WORK_BUDGET = 2 * MIB;
+export const POLL_WORK_BUDGET = 4 * MIB;
 /** Work charged per command: fetch, decode, completion. */
 const COMMAND_WORK = 1 * KIB;
 /** Work charged per host access (a map and unmap, a map_addr, a DMA transfer): its fixed cost. */

@@ -194,8 +194,10 @@ const SCENARIOS: readonly Scenario[] = [
 ];
 
 /**
- * Runs every scenario `repetitions` times, each on a fresh generic controller after a full GC;
- * throws if one stalls (a command never completes).
+ * Runs every scenario once to warm up (as the other figures do: the JIT has not compiled the
+ * paths a hostile command takes yet, and a cold first run is several times slower), then
+ * `repetitions` times, each on a fresh generic controller after a full GC; throws if one stalls
+ * (a command never completes).
  */
 export function measureHostilePolls(
   repetitions: number,
@@ -203,6 +205,7 @@ export function measureHostilePolls(
 ): HostileScenarioResult[] {
   return SCENARIOS.map((s) => {
     progress(s.name);
+    runScenario(s);
     const runs: HostileScenarioResult[] = [];
     for (let i = 0; i < repetitions; i++) {
       collectGarbage();
