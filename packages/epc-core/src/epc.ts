@@ -11,6 +11,7 @@ import type { BusFault, HostBus } from './host-bus.js';
 import { InboundBar } from './inbound-bar.js';
 import { PciConfig } from './pci-config.js';
 import type { EpcProfile } from './profile.js';
+import { checkProfileLimits } from './profile-limits.js';
 import type { TransferObserver } from './strategies/transfer-strategy.js';
 import { OutboundAllocator } from './window-allocator.js';
 
@@ -91,7 +92,9 @@ export class Epc implements EndpointLink {
   private readonly irqPayload = new Uint8Array(IRQ_MESSAGE_SIZE);
   private readonly irqPayloadView = new DataView(this.irqPayload.buffer);
 
+  /** Throws an {@link EpcConfigError} for a profile the simulator cannot honour ({@link checkProfileLimits}). */
   constructor(profile: EpcProfile, bus: HostBus, options: EpcOptions = {}) {
+    checkProfileLimits(profile, `profile ${profile.name}`);
     this.profile = profile;
     this.bus = bus;
     this.checker = new ContractChecker(options.strict ?? true);
@@ -102,6 +105,7 @@ export class Epc implements EndpointLink {
       // RK3399 and Cadence allocate their interrupt chunk at probe (epc-mapping.md §3.2, §3.4).
       const size = profile.irq.reservedSize ?? this.allocator.firstPageSize;
       const phys = this.allocator.alloc(size);
+      // checkProfileLimits() made sure a window holds it.
       if (phys === null) throw new RangeError(`profile ${profile.name}: no window can hold the interrupt chunk`);
       this.irqReserved = { phys, size, slot: null };
       this.atu.reserveSlotFor(phys);
@@ -507,7 +511,10 @@ export class Epc implements EndpointLink {
   }
 }
 
-/** Creates an endpoint controller of `profile` whose outbound accesses reach `bus`. */
+/**
+ * Creates an endpoint controller of `profile` whose outbound accesses reach `bus`; an
+ * {@link EpcConfigError} for a profile the simulator cannot honour.
+ */
 export function createEpc(profile: EpcProfile, bus: HostBus, options?: EpcOptions): Epc {
   return new Epc(profile, bus, options);
 }

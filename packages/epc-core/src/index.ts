@@ -13,6 +13,7 @@ export * from './host-bus.js';
 export * from './inbound-bar.js';
 export * from './pci-config.js';
 export * from './profile.js';
+export * from './profile-limits.js';
 export * from './profile-loader.js';
 export * from './profiles.js';
 export * from './sparse-memory.js';

@@ -1,6 +1,7 @@
 import { isPowerOfTwo } from './address.js';
 import { EpcConfigError } from './errors.js';
 import type { AlignRule, AtuRule, EpcProfile, IrqCapabilities, IrqMapping, OutboundWindow } from './profile.js';
+import { checkProfileLimits } from './profile-limits.js';
 import { findProfile, PROFILE_NAMES } from './profiles.js';
 
 type Json = Record<string, unknown>;
@@ -9,7 +10,8 @@ type Json = Record<string, unknown>;
  * Validates a profile given as JSON data (parsed from a file by the caller). Numbers
  * may be written as JSON numbers or as "0x…" strings. `"extends": "rk3588"` starts from a
  * built-in profile and replaces the top-level fields given. Every problem becomes one
- * {@link EpcConfigError} line naming the field.
+ * {@link EpcConfigError} line naming the field, including what the simulator cannot honour
+ * ({@link checkProfileLimits}).
  */
 export function parseProfile(data: unknown, source = 'profile'): EpcProfile {
   const obj = object(data, source);
@@ -30,7 +32,7 @@ export function parseProfile(data: unknown, source = 'profile'): EpcProfile {
       `${at('align')}.maxBits: 2^${align.maxBits} exceeds the largest window (${largestWindow} bytes)`,
     );
   }
-  return {
+  const profile: EpcProfile = {
     name: string(field('name'), at('name')),
     description: field('description') === undefined ? '' : string(field('description'), at('description')),
     windows,
@@ -40,6 +42,8 @@ export function parseProfile(data: unknown, source = 'profile'): EpcProfile {
     barAlign: powerOfTwo(field('barAlign'), at('barAlign')),
     hasDma: field('hasDma') === undefined ? false : boolean(field('hasDma'), at('hasDma')),
   };
+  checkProfileLimits(profile, source);
+  return profile;
 }
 
 function builtin(name: string): EpcProfile {

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { EpcConfigError } from '../src/errors.js';
+import { createEpc } from '../src/epc.js';
+import { EpcConfigError, EpcError } from '../src/errors.js';
+import { HostAddressSpace } from '../src/host-address-space.js';
+import type { EpcProfile } from '../src/profile.js';
+import { PROFILE_LIMITS } from '../src/profile-limits.js';
 import { parseProfile } from '../src/profile-loader.js';
 import { BUILTIN_PROFILES } from '../src/profiles.js';
 
@@ -62,5 +66,94 @@ describe('parseProfile', () => {
   ])('rejects %j with one clear line', (data, message) => {
     expect(() => parseProfile(data, 'my')).toThrow(EpcConfigError);
     expect(() => parseProfile(data, 'my')).toThrow(message);
+  });
+});
+
+/** A profile the simulator can honour, to vary one field at a time. */
+const plain = {
+  name: 'plain',
+  windows: [{ physBase: 0x4000_0000, size: 1 << 20, pageSize: 4096 }],
+  align: { kind: 'none' },
+  atu: { kind: 'unlimited' },
+  irq: { msi: true, msix: true, intx: true, mapping: 'direct' },
+  barAlign: 4096,
+};
+const reservedIrq = (reservedSize: number) => ({
+  msi: true,
+  msix: false,
+  intx: true,
+  mapping: 'reserved',
+  reservedSize,
+});
+
+describe('profile limits: what the simulator cannot honour is refused', () => {
+  it.each([
+    [
+      { ...plain, windows: [{ physBase: 0, size: 2 ** 52, pageSize: 4096 }] },
+      `my.windows: ${2 ** 40} allocator pages in all; the limit is ${PROFILE_LIMITS.maxWindowPages}`,
+    ],
+    [{ ...plain, barAlign: 2 ** 40 }, 'my.barAlign: 0x10000000000 exceeds the limit of 0x100000'],
+    [{ ...plain, irq: reservedIrq(2 ** 50) }, 'my.irq.reservedSize: no outbound window can hold 0x4000000000000 bytes'],
+    [
+      { ...plain, irq: reservedIrq(1 << 20) },
+      'my.irq.reservedSize: the interrupt chunk (0x100000 bytes) leaves no window page',
+    ],
+    [
+      {
+        ...plain,
+        windows: [
+          { physBase: 0x4000_0000, size: 0x10000, pageSize: 4096 },
+          { physBase: 0x4000_8000, size: 0x10000, pageSize: 4096 },
+        ],
+      },
+      'my.windows[1]: overlaps my.windows[0] (0x40000000+0x10000 and 0x40008000+0x10000)',
+    ],
+    [
+      { ...plain, windows: [{ physBase: 2 ** 53 - 1, size: 1 << 20, pageSize: 4096 }] },
+      'my.windows[0].physBase: 9007199254740991 is not a CPU address below 2^52',
+    ],
+    [
+      { ...plain, windows: [{ physBase: 2 ** 52 - 4096, size: 8192, pageSize: 4096 }] },
+      'my.windows[0].size: the window must end at or below 2^52',
+    ],
+    [{ ...plain, windows: [{ physBase: 0, size: 2048, pageSize: 1024 }] }, 'cannot hold one 4096-byte kernel page'],
+    [
+      {
+        ...plain,
+        windows: Array.from({ length: 257 }, (_, i) => ({ physBase: i * 4096, size: 4096, pageSize: 4096 })),
+      },
+      'my.windows: 257 windows; the limit is 256',
+    ],
+    [
+      { ...plain, align: { kind: 'dwc', regionAlign: 1 << 21 } },
+      'my.align.regionAlign: 0x200000 exceeds the largest window',
+    ],
+    [
+      { ...plain, align: { kind: 'pass-bits', minBits: 8, maxBits: 12, sizeGranule: 1 << 21 } },
+      'my.align.sizeGranule: 0x200000 exceeds the largest window',
+    ],
+  ])('rejects %j with one clear line', (data, message) => {
+    expect(() => parseProfile(data, 'my')).toThrow(EpcConfigError);
+    expect(() => parseProfile(data, 'my')).toThrow(message);
+  });
+
+  it('accepts the limits themselves: a window ending at 2^52, the largest BAR alignment, a fitting interrupt chunk', () => {
+    const p = parseProfile({
+      ...plain,
+      windows: [
+        { physBase: 2 ** 52 - 2 ** 22, size: 2 ** 22, pageSize: 4096 },
+        { physBase: 0x4000_0000, size: 1 << 20, pageSize: 1 << 20 },
+      ],
+      barAlign: PROFILE_LIMITS.maxBarAlign,
+      irq: reservedIrq(1 << 20),
+    });
+    const epc = createEpc(p, new HostAddressSpace());
+    expect(epc.memMap(0x1000n, 4096)).not.toBeInstanceOf(EpcError);
+  });
+
+  it('createEpc refuses a profile object built in code with the same typed error', () => {
+    const p: EpcProfile = { ...BUILTIN_PROFILES[0]!, name: 'code', barAlign: 2 ** 40 };
+    expect(() => createEpc(p, new HostAddressSpace())).toThrow(EpcConfigError);
+    expect(() => createEpc(p, new HostAddressSpace())).toThrow('profile code.barAlign: 0x10000000000 exceeds');
   });
 });

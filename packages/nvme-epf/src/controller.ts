@@ -6,7 +6,10 @@
  * {@link NvmeController.poll} is one step: CC edges, CQ head doorbells (posting completions that
  * waited for room), doorbells of queues that do not exist, then one arbitration round over the SQs
  * (each gives up to the burst of commands, fetched in one read, executed synchronously and
- * completed through the CQ logic), interrupt coalescing timers and pending MSI-X messages.
+ * completed through the CQ logic), interrupt coalescing timers and pending MSI-X messages. The
+ * round is bounded in work as well as in commands ({@link POLL_WORK_BUDGET}): once a poll has
+ * spent it, the round resumes at the next SQ on the next poll, and a command whose own work
+ * exceeds a bounce buffer runs over polls ({@link ResumableCommand}).
  */
 import { type Epc, EpcError, type EpcMap, STRATEGIES } from '@epfsim/epc-core';
 import {
@@ -54,7 +57,8 @@ import { executeAdmin } from './admin/dispatch.js';
 import { FeatureState } from './admin/features.js';
 import { buildIdentifyController, buildIdentifyNamespace } from './admin/identify.js';
 import { buildCommandEffectsLog } from './admin/log-pages.js';
-import { Command, DEFERRED, EarlyFailure } from './command/command.js';
+import { Command, DEFERRED, EarlyFailure, type HandlerResult } from './command/command.js';
+import type { CommandOrigin, ResumableCommand } from './command/resumable-command.js';
 import { succeeded } from './command/succeeded.js';
 import type { NvmeFunctionConfig } from './config.js';
 import { type DataPointerOptions, type DataSegment, parsePrps, parseSgl } from './data-pointer/index.js';
@@ -93,6 +97,28 @@ const FETCH_ENTRIES = 64;
 const DOORBELLS_PER_QID = 2;
 /** The bounce buffer starts at MDTS, or at one Identify page when MDTS is unlimited (it grows then). */
 const MIN_BOUNCE = IDENTIFY_DATA_SIZE;
+const KIB = 1024;
+const MIB = 1024 * KIB;
+/**
+ * The bounce buffer holds at most MDTS and at most 2 MiB (Linux caps a request at 8 MiB, most
+ * drives at 128 KiB to 2 MiB): a command that moves more, possible only when MDTS is larger or
+ * unlimited (256 MiB with NLB = FFFFh of 4 KiB blocks), moves it in pieces of this size over polls.
+ */
+export const BOUNCE_LIMIT = 2 * MIB;
+/**
+ * Work one poll may do, in bytes moved to and from the host plus the fixed costs below: once it
+ * is spent, the arbitration round stops after the running command and resumes at the next SQ on
+ * the next poll. 4 MiB holds a whole default round of small I/Os (64 queues × a burst of 8 × 4 KiB
+ * is about 3.9 MiB by this measure), and is at most about 20 ms of the slowest work measured (the
+ * pieces of a 256 MiB transfer); a host can make a poll slower only by one command on top of it
+ * (bench figure 11 measures the longest poll).
+ */
+export const POLL_WORK_BUDGET = 4 * MIB;
+/** Work charged per command: fetch, decode, completion. */
+const COMMAND_WORK = 1 * KIB;
+/** Work charged per host access (a map and unmap, a map_addr, a DMA transfer): its fixed cost. */
+const HOST_ACCESS_WORK = 2 * KIB;
+
 /** Controller states. */
 type State = 'disabled' | 'ready' | 'fatal' | 'shutdown';
 
@@ -127,8 +153,8 @@ export class NvmeController {
   readonly cap: bigint;
   /** Data-pointer parser options; the page size follows CC.MPS at enable. */
   readonly dataPointer: DataPointerOptions;
-  /** Segments of the command being executed, and SGL1's 16 bytes. */
-  readonly segments: DataSegment[] = [];
+  /** Segments of the command being executed ({@link takeSegments} hands them to a resumable command), and SGL1's 16 bytes. */
+  segments: DataSegment[] = [];
   readonly sgl1 = new Uint8Array(SGL_DESCRIPTOR_SIZE);
   /** Memory page size from CC.MPS (valid while enabled). */
   pageSize = mpsToPageSize(MPSMIN);
@@ -159,6 +185,15 @@ export class NvmeController {
   #bounce: Uint8Array;
   #bounceView: Uint8Array = new Uint8Array(0);
   #bounce2: Uint8Array;
+  /** The most a bounce buffer holds: MDTS, or {@link BOUNCE_LIMIT} when that is smaller or MDTS is unlimited. */
+  readonly bounceLimit: number;
+  /** Work done by earlier polls and this one, by {@link #workMeter}'s measure; the poll started at {@link #pollStart}. */
+  #charged = 0;
+  #pollStart = 0;
+  /** The SQ the next arbitration round starts at: after the one that spent the last poll's budget. */
+  #roundNext = 0;
+  /** Resumable transfers holding a slot ({@link RESUMABLE_TRANSFER_SLOTS}). */
+  resumableTransfers = 0;
   #identifyController: Uint8Array | undefined;
   readonly #identifyNamespaces = new Map<number, Uint8Array>();
   #effectsLog: Uint8Array | undefined;
@@ -219,7 +254,8 @@ export class NvmeController {
     this.#strayDoorbells = new Uint32Array(this.layout.queuePairs * DOORBELLS_PER_QID);
     this.leakedCqIds = new Uint8Array(this.layout.queuePairs);
     this.#keptIrqVectors = new Int32Array(this.layout.queuePairs).fill(NO_KEPT_VECTOR);
-    this.#bounce = new Uint8Array(config.mdtsBytes === 0 ? MIN_BOUNCE : config.mdtsBytes);
+    this.bounceLimit = config.mdtsBytes === 0 ? BOUNCE_LIMIT : Math.min(config.mdtsBytes, BOUNCE_LIMIT);
+    this.#bounce = new Uint8Array(config.mdtsBytes === 0 ? MIN_BOUNCE : this.bounceLimit);
     this.#bounce2 = new Uint8Array(0);
   }
 
@@ -232,6 +268,7 @@ export class NvmeController {
   /** One step of the function; returns the work done (0 = idle). */
   poll(): number {
     if (this.#closed) return 0;
+    this.#pollStart = this.#workMeter();
     let work = 0;
     const unmasked = this.regs.refresh();
     if (unmasked !== 0) this.interrupts.onUnmasked(unmasked, this.regs.intMask);
@@ -254,6 +291,7 @@ export class NvmeController {
   get pendingCompletions(): number {
     let n = this.aer.outstanding;
     for (const cq of this.cqs) n += cq?.deferred.length ?? 0;
+    for (const sq of this.sqs) if (sq?.inProgress) n++;
     return n;
   }
 
@@ -290,8 +328,9 @@ export class NvmeController {
     return this.config.mdtsBytes !== 0 && bytes > this.config.mdtsBytes;
   }
 
-  /** A reusable buffer of `n` bytes for command data (grows only when MDTS is unlimited). */
+  /** A reusable buffer of `n` bytes for command data, at most {@link bounceLimit} (grows to it only when MDTS is unlimited). */
   bounce(n: number): Uint8Array {
+    if (n > this.bounceLimit) throw new RangeError(`bounce buffer of ${n} bytes: the limit is ${this.bounceLimit}`);
     if (this.#bounce.length < n) this.#bounce = new Uint8Array(n);
     // Commands of one size follow each other: keep the last view rather than make one per command.
     let view = this.#bounceView;
@@ -302,15 +341,79 @@ export class NvmeController {
     return view;
   }
 
-  /** Bytes the bounce buffer holds now (MDTS, or more after a larger unlimited transfer). */
-  get bounceCapacity(): number {
-    return this.#bounce.length;
-  }
-
-  /** A second reusable buffer (Compare reads the media into it). */
+  /** A second reusable buffer (Compare reads the media into it), at most {@link bounceLimit}. */
   bounce2(n: number): Uint8Array {
+    if (n > this.bounceLimit) throw new RangeError(`bounce buffer of ${n} bytes: the limit is ${this.bounceLimit}`);
     if (this.#bounce2.length < n) this.#bounce2 = new Uint8Array(Math.max(n, this.#bounce.length));
     return this.#bounce2.subarray(0, n);
+  }
+
+  /** Hands the parsed segments to a command that keeps them over polls; the controller takes a fresh list. */
+  takeSegments(): DataSegment[] {
+    const taken = this.segments;
+    this.segments = [];
+    return taken;
+  }
+
+  // ---- work bounds (§4.13: the controller chooses how much one arbitration round does) ----
+
+  /**
+   * Work done so far, in bytes: bytes moved to and from the host, a fixed cost per host access
+   * and per command, and what handlers charge for backend work that moves no host bytes.
+   */
+  #workMeter(): number {
+    const c = this.epc.counters;
+    return (
+      c.bytesFromHost +
+      c.bytesToHost +
+      (c.memMapCalls + c.mapAddrCalls + c.dmaTransfers) * HOST_ACCESS_WORK +
+      this.#charged
+    );
+  }
+
+  /** Work this poll may still do (≤ 0: the round stops after the running command). */
+  get workLeft(): number {
+    return POLL_WORK_BUDGET - (this.#workMeter() - this.#pollStart);
+  }
+
+  /** Charges backend work that moves no host bytes (Verify reads, zeroing, deallocation). */
+  chargeWork(bytes: number): void {
+    this.#charged += bytes;
+  }
+
+  /**
+   * Runs `work` for the command being executed: its first step now, the rest over the next polls
+   * while its SQ waits. The completion is posted by the controller when the work is done.
+   */
+  startResumable(cmd: Command, work: ResumableCommand): HandlerResult {
+    const sq = cmd.sq;
+    if (sq === null) throw new RangeError('a resumable command needs its SQ');
+    sq.inProgress = work;
+    this.#resume(sq);
+    return DEFERRED;
+  }
+
+  /** Steps the command `sq` is waiting for; true when it completed (the SQ may fetch again). */
+  #resume(sq: SubmissionQueue): boolean {
+    const work = sq.inProgress as ResumableCommand;
+    const result = work.step();
+    if (result === DEFERRED) return false;
+    this.#finishResumable(sq, result);
+    return true;
+  }
+
+  #finishResumable(sq: SubmissionQueue, status: NvmeStatus): void {
+    const work = sq.inProgress as ResumableCommand;
+    sq.inProgress = null;
+    work.release();
+    this.complete(sq, work.origin.cid, status, status === STATUS_SUCCESS ? work.origin.dw0 : 0, work.origin);
+  }
+
+  /** Abort (Q-10) of the command `sq` is working on over polls: it completes with 0/07h. */
+  abortInProgress(sq: SubmissionQueue, cid: number): boolean {
+    if (sq.inProgress?.origin.cid !== cid) return false;
+    this.#finishResumable(sq, Status.ABORT_REQ);
+    return true;
   }
 
   /** Parses the command's data pointer for `length` bytes into {@link segments}. */
@@ -358,7 +461,7 @@ export class NvmeController {
   }
 
   /** Queues a completion for `cid` of `sq`: posted now, or kept in order until the CQ has room. */
-  complete(sq: SubmissionQueue, cid: number, status: NvmeStatus, dw0: number, cmd?: Command): void {
+  complete(sq: SubmissionQueue, cid: number, status: NvmeStatus, dw0: number, cmd?: CommandOrigin): void {
     if (!succeeded(status)) this.#recordError(sq, cid, status, cmd);
     let key = statusKeys.get(status);
     if (key === undefined) {
@@ -468,6 +571,8 @@ export class NvmeController {
    * before the Delete completes; nothing is in flight, since execution is synchronous.
    */
   deleteSq(sq: SubmissionQueue): void {
+    // A command running over polls was fetched first: it completes first, aborted by the deletion.
+    if (sq.inProgress !== null) this.#finishResumable(sq, Status.ABORT_QUEUE);
     this.#refreshTail(sq);
     while (sq.head !== sq.tail && !sq.stalled) {
       if (!this.port.read(sq.entryAddress(sq.head), this.#scratchSqe)) {
@@ -674,8 +779,16 @@ export class NvmeController {
       cq.deferred.length = 0;
       this.#unmapCq(cq);
     }
+    for (const sq of this.sqs) {
+      if (sq?.inProgress) {
+        this.stats.commandsDropped++;
+        sq.inProgress.release();
+        sq.inProgress = null;
+      }
+    }
     this.sqs.fill(undefined);
     this.cqs.fill(undefined);
+    this.#roundNext = 0;
     this.stats.commandsDropped += this.aer.reset();
     this.features.reset();
     this.#temperatureReported = false;
@@ -799,13 +912,22 @@ export class NvmeController {
   #serviceSqs(): number {
     // The Arbitration feature cannot change inside one round.
     const burst = this.#burst;
+    const sqs = this.sqs;
+    const count = sqs.length;
+    const start = this.#roundNext;
     let work = 0;
-    for (let qid = 0; qid < this.sqs.length; qid++) {
-      const sq = this.sqs[qid];
+    for (let k = 0; k < count; k++) {
+      const qid = start + k < count ? start + k : start + k - count;
+      const sq = sqs[qid];
       if (sq === undefined) continue;
       this.#refreshTail(sq);
       work += this.#serviceSq(sq, burst);
       if (this.#state !== 'ready') break;
+      if (this.workLeft <= 0) {
+        // The next round starts at the next SQ: a queue that spends the budget cannot starve the others.
+        this.#roundNext = qid + 1 < count ? qid + 1 : 0;
+        break;
+      }
     }
     return work;
   }
@@ -815,6 +937,10 @@ export class NvmeController {
     if (this.faults.uncheckedEntrySizes && sq.entrySize !== SQE_SIZE) return this.#serviceSizedSq(sq, burst);
     let budget = burst;
     let work = 0;
+    if (sq.inProgress !== null) {
+      work++;
+      if (!this.#resume(sq) || this.workLeft <= 0) return work;
+    }
     while (budget > 0 && !sq.stalled && sq.head !== sq.tail && sq.cq.deferred.length === 0) {
       const run = sq.tail > sq.head ? sq.tail - sq.head : sq.size - sq.head;
       const n = Math.min(budget, run, FETCH_ENTRIES);
@@ -831,6 +957,8 @@ export class NvmeController {
         this.#execute(i * SQE_SIZE, sq);
         work++;
         budget--;
+        // A command that runs over polls holds its SQ; a spent budget ends the round.
+        if (sq.inProgress !== null || this.workLeft <= 0) return work;
       }
     }
     return work;
@@ -886,6 +1014,7 @@ export class NvmeController {
   }
 
   #execute(base: number, sq: SubmissionQueue): void {
+    this.#charged += COMMAND_WORK;
     const cmd = this.#command;
     cmd.load(this.#fetchView, base, sq);
     let result: number;
@@ -981,7 +1110,7 @@ export class NvmeController {
     return posted;
   }
 
-  #recordError(sq: SubmissionQueue, cid: number, status: NvmeStatus, cmd: Command | undefined): void {
+  #recordError(sq: SubmissionQueue, cid: number, status: NvmeStatus, cmd: CommandOrigin | undefined): void {
     this.errorLog.record({
       sqid: sq.qid,
       cid,

@@ -6,6 +6,12 @@
 import type { Epc, EpcError, TransferDirection, TransferStrategy } from '@epfsim/epc-core';
 import type { DataSegment, HostReader } from './data-pointer/index.js';
 
+/** Where a transfer in pieces stands: the segment, and the bytes of it already moved. */
+export interface SegmentCursor {
+  index: number;
+  offset: number;
+}
+
 /** The function's port to host memory: one strategy over one EPC. */
 export class HostPort {
   readonly epc: Epc;
@@ -46,6 +52,33 @@ export class HostPort {
         if (!this.#move(seg.addr, piece, direction)) return false;
       }
       done += n;
+    }
+    return true;
+  }
+
+  /**
+   * Moves the next `buf.length` bytes of the command data, from where `cursor` stands in the
+   * segments, and advances the cursor: a transfer in pieces (a command that runs over polls).
+   * Bit buckets consume their bytes without touching the host. False when a host access failed.
+   */
+  transferPart(
+    segments: readonly DataSegment[],
+    cursor: SegmentCursor,
+    buf: Uint8Array,
+    direction: TransferDirection,
+  ): boolean {
+    let done = 0;
+    while (done < buf.length && cursor.index < segments.length) {
+      const seg = segments[cursor.index] as DataSegment;
+      const n = Math.min(seg.length - cursor.offset, buf.length - done);
+      if (!seg.bitBucket && !this.#move(seg.addr + BigInt(cursor.offset), buf.subarray(done, done + n), direction))
+        return false;
+      done += n;
+      cursor.offset += n;
+      if (cursor.offset === seg.length) {
+        cursor.index++;
+        cursor.offset = 0;
+      }
     }
     return true;
   }

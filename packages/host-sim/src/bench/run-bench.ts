@@ -1,6 +1,7 @@
 import type { StrategyName } from '@epfsim/epc-core';
 import { type Figure, figure } from './figure.js';
 import { huntCatalogue, measureCampaign, measureCommandLoop } from './fuzz-bench.js';
+import { measureHostilePolls } from './hostile-poll.js';
 import { type IoBenchResult, type IoBenchSetup, MAX_QUEUE_ENTRIES, openIoBench } from './io-bench.js';
 import { type MachineInfo, machineInfo } from './machine.js';
 import { measureMapEfficiency } from './map-efficiency.js';
@@ -38,6 +39,8 @@ const TARGET_PEAK_RSS_MIB = 300;
 const FAULT_TARGET_S = 60;
 const FAULT_BUDGET_MS = FAULT_TARGET_S * 1000;
 const FAULT_BUDGET_QUICK_MS = 10_000;
+/** Issue 15: a host can make the controller slow, never stall it; no single poll() over 100 ms. */
+const TARGET_LONGEST_POLL_MS = 100;
 
 export function runBench(options: BenchOptions): BenchReport {
   const scale = options.quick ? 0.25 : 1;
@@ -302,6 +305,30 @@ export function runBench(options: BenchOptions): BenchReport {
       );
     });
   }
+
+  // 11: the hostile commands of issue 15 (item 3): the longest single poll() they cause.
+  say('hostile commands: the longest single poll()');
+  collectGarbage();
+  const hostile = measureHostilePolls(options.quick ? 2 : repetitions, (name) => say(`  ${name}`));
+  const worst = hostile.reduce((a, b) => (b.longestPollMs > a.longestPollMs ? b : a));
+  figures.push(
+    figure({
+      id: '11',
+      title: `longest single poll() over the hostile commands of issue 15 (${hostile.length} scenarios, each on a fresh controller; median of ${options.quick ? 2 : repetitions} runs after a warm-up)`,
+      value: worst.longestPollMs,
+      unit: 'ms',
+      limit: null,
+      target: TARGET_LONGEST_POLL_MS,
+      targetIsMax: true,
+      targetOn: 'value',
+      note: hostile
+        .map(
+          (h) =>
+            `${h.name}: ${h.longestPollMs.toFixed(1)} ms (worst run ${h.worstPollMs.toFixed(1)}), ${h.polls} polls, ${h.statuses}`,
+        )
+        .join('; '),
+    }),
+  );
 
   // 8: memory of a long run spread over the 64-bit space, in a child process.
   const commands = options.quick ? 100_000 : 1_000_000;

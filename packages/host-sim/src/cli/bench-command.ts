@@ -8,7 +8,8 @@ export const BENCH_HELP = `usage: epfsim bench [--quick] [--json]
 Measures the simulator against the machine it runs on, all in one run: the raw copy rate
 (the ceiling), 4 KiB random and 128 KiB sequential reads through the whole stack, the same
 on rk3588 and rk3399 with adversarial placement, fuzz throughput, map efficiency, scaling
-with queues and queue depth, and peak memory of a run spread over the 64-bit space. Each
+with queues and queue depth, the longest single poll() under hostile commands, and peak
+memory of a run spread over the 64-bit space. Each
 figure is printed next to its limit, the ratio and its target; the median of several
 repetitions after a warm-up.
 

@@ -6,9 +6,15 @@
  * lies whole in the chunk, otherwise assembled in a reused 28-byte buffer. A WRITE payload that
  * lies whole in one chunk goes to the device as a view of that chunk; only a payload split over
  * chunks is copied, once, into a buffer of its own. Requests run concurrently up to
- * `maxInFlight` requests and `maxInFlightBytes` of data; beyond that, or while replies pile up
- * unread, the socket is paused. Replies go out as each request completes, corked so that the
- * replies produced together leave in one write.
+ * `maxInFlight` requests and `maxInFlightBytes` of data, and while the server-wide
+ * {@link MemoryBudget} has room; beyond that, or while replies pile up unread, the socket is
+ * paused. Replies go out as each request completes, corked so that the replies produced together
+ * leave in one write.
+ *
+ * Memory is bounded in every phase. In the handshake, option data is at most 64 KiB (more is
+ * skipped and refused), options stop being read while 64 KiB of their replies wait unsent, a
+ * connection may send `maxOptions` options and must finish the handshake within
+ * `handshakeTimeoutMs` (as qemu-nbd's handshake limit), or it is closed.
  *
  * A misbehaving client never throws here: a bad request gets an error reply, and what cannot be
  * answered safely (bad magic, an oversize WRITE, a truncated stream) ends the connection after
@@ -19,6 +25,7 @@ import type { Socket } from 'node:net';
 import { type BlockDevice, BlockDeviceError, nbdErrnoOf } from './block-device.js';
 import { checkRequest } from './check-request.js';
 import { type ExportInfo, exportInfoOf } from './export-info.js';
+import type { BudgetHolder, MemoryBudget } from './memory-budget.js';
 import { negotiateOption } from './negotiate-option.js';
 import {
   CLIENT_FLAGS,
@@ -52,6 +59,12 @@ export interface NbdConnectionOptions {
   readonly maxInFlight: number;
   readonly maxInFlightBytes: number;
   readonly stats: NbdStats;
+  /** Request data of every connection of the server (shared). */
+  readonly budget: MemoryBudget;
+  /** Options one connection may send before the server closes it. */
+  readonly maxOptions: number;
+  /** Time from accept to the end of the handshake before the server closes the connection. */
+  readonly handshakeTimeoutMs: number;
   readonly onError: (error: unknown) => void;
 }
 
@@ -59,6 +72,8 @@ export interface NbdConnectionOptions {
 const MAX_OPTION_DATA = 64 * 1024;
 /** Stop reading requests while this much reply data waits in the socket (a client not reading). */
 const MIN_OUTPUT_LIMIT = 4 * 1024 * 1024;
+/** Stop reading options while this much of their replies waits in the socket (a client not reading). */
+const HANDSHAKE_OUTPUT_LIMIT = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 type Phase = 'handshake' | 'transmission' | 'draining' | 'closed';
@@ -74,9 +89,21 @@ interface PendingWrite {
   readonly errno: number;
   buffer: Buffer | null;
   filled: number;
+  /** Payload bytes taken from the server's budget so far (as they arrive). */
+  acquired: number;
 }
 
-export class NbdConnection {
+/** A READ accepted but waiting for room in the server's memory budget. */
+interface HeldRequest {
+  readonly type: number;
+  readonly flags: number;
+  readonly handleHi: number;
+  readonly handleLo: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
+export class NbdConnection implements BudgetHolder {
   /** Settles when the socket is closed and no request is in flight (never rejects). */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -110,6 +137,19 @@ export class NbdConnection {
   private corked = false;
   private socketClosed = false;
 
+  // Bounds (the server-wide budget, the handshake limits).
+  budgetHeld = 0;
+  lastProgress = performance.now();
+  private heldRequest: HeldRequest | null = null;
+  /** The WRITE payload being read waits for room in the budget: reading is stopped. */
+  private payloadWaiting = false;
+  /** Lengths of READ payloads written and not yet flushed to the kernel, in write order. */
+  private readonly flushing: number[] = [];
+  private flushHead = 0;
+  private optionsSeen = 0;
+  private handshakePaused = false;
+  private handshakeTimer: ReturnType<typeof setTimeout> | null;
+
   constructor(socket: Socket, device: Promise<BlockDevice>, opts: NbdConnectionOptions) {
     this.socket = socket;
     this.opts = opts;
@@ -123,6 +163,8 @@ export class NbdConnection {
     // ECONNRESET, EPIPE, write-after-end: the peer is gone, which 'close' handles.
     socket.on('error', () => {});
     socket.on('close', () => this.onClose());
+    this.handshakeTimer = setTimeout(() => this.guard(() => this.onHandshakeTimeout()), opts.handshakeTimeoutMs);
+    this.handshakeTimer.unref();
     device.then(
       (d) => this.guard(() => this.onDevice(d)),
       (e: unknown) => this.fail(e),
@@ -139,6 +181,19 @@ export class NbdConnection {
     } catch (e) {
       this.fail(e);
     }
+  }
+
+  /** Bytes were released in the server's budget: a request that waited for room may go on. */
+  wake(): void {
+    this.payloadWaiting = false;
+    this.guard(() => this.pump());
+  }
+
+  /** Closed by the server: it held budget others waited for and made no progress. */
+  evict(): void {
+    this.opts.stats.limitClosures++;
+    // onClose drops the half-received WRITE and releases what the connection held.
+    this.socket.destroy();
   }
 
   /** Stops taking requests, lets the accepted ones finish, then closes. */
@@ -185,6 +240,12 @@ export class NbdConnection {
     const info = this.info;
     if (info === null) return; // the greeting has not been sent yet
     while (this.phase === 'handshake') {
+      // A client that sends options and never reads the replies: stop reading until it does.
+      if (this.socket.writableLength > HANDSHAKE_OUTPUT_LIMIT) {
+        this.handshakePaused = true;
+        this.socket.pause();
+        return;
+      }
       if (this.discardRemaining > 0) {
         const n = Math.min(this.discardRemaining, this.handshakeInput.length);
         this.takeHandshake(n);
@@ -215,6 +276,12 @@ export class NbdConnection {
       }
       const option = h.readUInt32BE(OPTION_HEADER.OPTION);
       const length = h.readUInt32BE(OPTION_HEADER.LENGTH);
+      if (++this.optionsSeen > this.opts.maxOptions) {
+        // Real clients send a handful; negotiating forever only costs the server.
+        this.opts.stats.limitClosures++;
+        this.protocolClose();
+        return;
+      }
       if (length > MAX_OPTION_DATA) {
         this.opts.stats.protocolErrors++;
         this.takeHandshake(OPTION_HEADER.size);
@@ -239,6 +306,7 @@ export class NbdConnection {
       }
       if (outcome.next === 'transmission') {
         this.phase = 'transmission';
+        this.endHandshakeTimer();
         // Anything the client pipelined after GO/EXPORT_NAME is the first request bytes.
         const rest = this.handshakeInput;
         this.handshakeInput = EMPTY;
@@ -246,6 +314,20 @@ export class NbdConnection {
         return;
       }
     }
+  }
+
+  private onHandshakeTimeout(): void {
+    this.handshakeTimer = null;
+    if (this.phase !== 'handshake') return;
+    this.opts.stats.limitClosures++;
+    this.phase = 'closed';
+    this.socket.destroy();
+  }
+
+  private endHandshakeTimer(): void {
+    if (this.handshakeTimer === null) return;
+    clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = null;
   }
 
   private protocolClose(): void {
@@ -258,6 +340,7 @@ export class NbdConnection {
   // Input dispatch
 
   private onData(chunk: Buffer): void {
+    this.lastProgress = performance.now();
     switch (this.phase) {
       case 'handshake':
         this.handshakeInput = this.handshakeInput.length === 0 ? chunk : Buffer.concat([this.handshakeInput, chunk]);
@@ -284,13 +367,18 @@ export class NbdConnection {
 
   private blocked(): boolean {
     return (
-      this.inFlight >= this.opts.maxInFlight || this.inFlightBytes >= this.opts.maxInFlightBytes || this.awaitingDrain
+      this.inFlight >= this.opts.maxInFlight ||
+      this.inFlightBytes >= this.opts.maxInFlightBytes ||
+      this.awaitingDrain ||
+      this.heldRequest !== null ||
+      this.payloadWaiting
     );
   }
 
   /** Feeds queued input while not blocked; resumes the socket once the queue is empty. */
   private pump(): void {
     if (this.consuming) return; // the running consume() loop picks up where it is
+    if (this.heldRequest !== null && !this.startHeld()) return;
     while (this.queue.length > 0) {
       if (this.phase !== 'transmission' || this.blocked()) return;
       const chunk = this.queue[0]!;
@@ -315,6 +403,7 @@ export class NbdConnection {
         if (this.phase !== 'transmission') return end;
         if (this.pendingWrite !== null) {
           pos = this.consumePayload(this.pendingWrite, chunk, pos);
+          if (this.payloadWaiting) return pos;
           continue;
         }
         if (this.blocked()) return pos;
@@ -340,6 +429,17 @@ export class NbdConnection {
 
   private consumePayload(w: PendingWrite, chunk: Buffer, pos: number): number {
     const available = chunk.length - pos;
+    // The budget counts the payload as it arrives: a client that declares 32 MiB and sends 1 MiB
+    // holds 1 MiB. A refused WRITE's payload is dropped, so it holds nothing.
+    const arriving = w.errno === 0 ? Math.min(w.length - w.filled, available) : 0;
+    if (arriving > 0) {
+      if (!this.opts.budget.tryAcquire(this, arriving)) {
+        this.payloadWaiting = true;
+        this.opts.budget.wait(this);
+        return pos;
+      }
+      w.acquired += arriving;
+    }
     if (w.filled === 0 && available >= w.length) {
       // The whole payload is in this chunk: hand the device a view, no copy.
       this.pendingWrite = null;
@@ -395,10 +495,11 @@ export class NbdConnection {
           this.sendReply(errno, handleHi, handleLo, null);
           return;
         }
-        // Counted in flight from the header on, so that the limit also bounds payload buffers.
+        // Counted in flight from the header on, so that the per-connection limit bounds payload
+        // buffers; a refused WRITE's payload is read and dropped (no buffer), only to stay in sync.
         this.inFlight++;
         this.inFlightBytes += length;
-        this.pendingWrite = { flags, handleHi, handleLo, offset, length, errno, buffer: null, filled: 0 };
+        this.pendingWrite = { flags, handleHi, handleLo, offset, length, errno, buffer: null, filled: 0, acquired: 0 };
         return;
       }
       case NBD_CMD_DISC:
@@ -425,9 +526,37 @@ export class NbdConnection {
       this.sendReply(errno, handleHi, handleLo, null);
       return;
     }
+    if (type === NBD_CMD_READ) {
+      this.accept({ type, flags, handleHi, handleLo, offset, length });
+      return;
+    }
     this.inFlight++;
-    if (type === NBD_CMD_READ) this.inFlightBytes += length;
     void this.execute(type, flags, handleHi, handleLo, offset, length, EMPTY);
+  }
+
+  /** A READ takes its bytes from the server's budget, or waits for them with reading stopped. */
+  private accept(r: HeldRequest): void {
+    if (!this.opts.budget.tryAcquire(this, r.length)) {
+      this.heldRequest = r;
+      this.opts.budget.wait(this);
+      return;
+    }
+    this.inFlight++;
+    this.inFlightBytes += r.length;
+    void this.execute(r.type, r.flags, r.handleHi, r.handleLo, r.offset, r.length, EMPTY);
+  }
+
+  /** Retries the request that waited for budget; false while it still waits. */
+  private startHeld(): boolean {
+    const r = this.heldRequest;
+    if (r === null) return true;
+    if (this.phase !== 'transmission') {
+      this.heldRequest = null;
+      return false;
+    }
+    this.heldRequest = null;
+    this.accept(r);
+    return this.heldRequest === null;
   }
 
   private writeArrived(w: PendingWrite, data: Uint8Array): void {
@@ -497,12 +626,17 @@ export class NbdConnection {
     payload: Uint8Array | null,
   ): void {
     this.inFlight--;
+    this.lastProgress = performance.now();
     if (type === NBD_CMD_READ || type === NBD_CMD_WRITE) this.inFlightBytes -= length;
     if (errno === 0) {
       if (type === NBD_CMD_READ) this.opts.stats.bytesRead += length;
       else if (type === NBD_CMD_WRITE) this.opts.stats.bytesWritten += length;
     }
-    this.sendReply(errno, handleHi, handleLo, payload);
+    // A WRITE's payload is the device's now; a READ's bytes stay held until its reply payload has
+    // left for the kernel (payloadFlushed), so that replies a client does not read count too.
+    if (type === NBD_CMD_WRITE) this.opts.budget.release(this, length);
+    const flushing = this.sendReply(errno, handleHi, handleLo, payload);
+    if (type === NBD_CMD_READ && !flushing) this.opts.budget.release(this, length);
     if (this.phase === 'transmission') this.pump();
     else this.settle();
   }
@@ -510,10 +644,11 @@ export class NbdConnection {
   // -------------------------------------------------------------------------------------------
   // Replies
 
-  private sendReply(errno: number, handleHi: number, handleLo: number, payload: Uint8Array | null): void {
+  /** Sends a simple reply; true when a payload was written (payloadFlushed will be called for it). */
+  private sendReply(errno: number, handleHi: number, handleLo: number, payload: Uint8Array | null): boolean {
     if (errno !== 0) this.opts.stats.errorReplies++;
     const socket = this.socket;
-    if (!socket.writable) return; // the client is gone; the device work is done regardless
+    if (!socket.writable) return false; // the client is gone; the device work is done regardless
     const h = Buffer.allocUnsafe(SIMPLE_REPLY.size);
     h.writeUInt32BE(NBD_SIMPLE_REPLY_MAGIC, SIMPLE_REPLY.MAGIC);
     h.writeUInt32BE(errno, SIMPLE_REPLY.ERROR);
@@ -527,9 +662,24 @@ export class NbdConnection {
       process.nextTick(this.uncork);
     }
     socket.write(h);
-    if (payload !== null) socket.write(payload);
     if (socket.writableLength > this.outputLimit) this.awaitingDrain = true;
+    if (payload === null) return false;
+    this.flushing.push(payload.length);
+    socket.write(payload, this.payloadFlushed);
+    if (socket.writableLength > this.outputLimit) this.awaitingDrain = true;
+    return true;
   }
+
+  /** A READ payload reached the kernel (or the socket died): its bytes leave the budget. */
+  private readonly payloadFlushed = (): void => {
+    const n = this.flushing[this.flushHead++] ?? 0;
+    if (this.flushHead === this.flushing.length) {
+      this.flushing.length = 0;
+      this.flushHead = 0;
+    }
+    this.lastProgress = performance.now();
+    this.opts.budget.release(this, n);
+  };
 
   private readonly uncork = (): void => {
     this.corked = false;
@@ -537,6 +687,13 @@ export class NbdConnection {
   };
 
   private onDrain(): void {
+    this.lastProgress = performance.now();
+    if (this.handshakePaused) {
+      this.handshakePaused = false;
+      this.socket.resume();
+      this.guard(() => this.runHandshake());
+      return;
+    }
     if (!this.awaitingDrain) return;
     this.awaitingDrain = false;
     if (this.phase === 'transmission') this.pump();
@@ -554,8 +711,10 @@ export class NbdConnection {
       // A WRITE whose payload never fully arrived is dropped, never half-applied.
       this.inFlight--;
       this.inFlightBytes -= this.pendingWrite.length;
+      this.opts.budget.release(this, this.pendingWrite.acquired);
       this.pendingWrite = null;
     }
+    this.heldRequest = null;
     this.socket.resume(); // keep reading so that the peer's close is seen; input is dropped
     this.settle();
   }
@@ -574,13 +733,18 @@ export class NbdConnection {
 
   private onClose(): void {
     this.socketClosed = true;
-    if (this.phase === 'transmission' && this.pendingWrite !== null) {
+    this.endHandshakeTimer();
+    if (this.pendingWrite !== null) {
       this.inFlight--;
       this.inFlightBytes -= this.pendingWrite.length;
       this.pendingWrite = null;
     }
     this.phase = 'closed';
     this.queue.length = 0;
+    this.heldRequest = null;
+    this.handshakeInput = EMPTY;
+    // Whatever it held (payload buffers, unsent replies, requests still on the device) is free for others.
+    this.opts.budget.releaseAll(this);
     this.settle();
   }
 

@@ -6,6 +6,7 @@ import { lstatSync, unlinkSync } from 'node:fs';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import type { BlockDevice } from './block-device.js';
 import { exportInfoOf } from './export-info.js';
+import { MemoryBudget } from './memory-budget.js';
 import { NbdConnection } from './nbd-connection.js';
 import { NbdServerError } from './nbd-server-error.js';
 import { NBD_MAX_STRING } from './protocol.js';
@@ -39,6 +40,23 @@ export interface NbdServerOptions {
    * still admitted when nothing else is in flight. Default 64 MiB.
    */
   readonly maxInFlightBytes?: number;
+  /**
+   * READ/WRITE bytes held by all connections together (WRITE payloads as they arrive, READs until
+   * their reply has reached the kernel); a request beyond it waits with its connection's reading
+   * stopped. Default 128 MiB (serve holds a second copy in the simulated host's memory).
+   */
+  readonly maxTotalInFlightBytes?: number;
+  /**
+   * While a request waits for {@link maxTotalInFlightBytes}, a connection holding bytes that made
+   * no progress for this long is closed (the offender). Default 5000 ms.
+   */
+  readonly stallTimeoutMs?: number;
+  /** Connections open at once; more are closed as soon as they are accepted. Default 256. */
+  readonly maxConnections?: number;
+  /** Options one connection may send before it is closed. Default 4096. */
+  readonly maxOptions?: number;
+  /** Time a connection has to finish the handshake (qemu-nbd's --handshake-limit). Default 10000 ms. */
+  readonly handshakeTimeoutMs?: number;
   /** Told about connection failures that are not the client's fault (a failing deviceFactory...). */
   readonly onConnectionError?: (error: unknown, connection: NbdConnectionInfo) => void;
 }
@@ -56,8 +74,21 @@ export interface NbdServer {
 
 /** sizeof(sockaddr_un.sun_path) on Linux, including the terminating NUL. */
 const SUN_PATH_MAX = 108;
+const MiB = 1024 * 1024;
 const DEFAULT_MAX_IN_FLIGHT = 128;
-const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 * MiB;
+const DEFAULT_MAX_TOTAL_IN_FLIGHT_BYTES = 128 * MiB;
+const DEFAULT_STALL_TIMEOUT_MS = 5000;
+const DEFAULT_MAX_CONNECTIONS = 256;
+const DEFAULT_MAX_OPTIONS = 4096;
+/** qemu-nbd's default handshake limit: 10 s. */
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/**
+ * listen() backlog: connections the kernel queues before accept() (the kernel caps it at
+ * net.core.somaxconn). Node's default is 511; a storm of clients connecting while the event loop
+ * is busy needs more room than that, and queued connections cost the server nothing.
+ */
+const LISTEN_BACKLOG = 4096;
 
 function encodePath(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
@@ -89,6 +120,11 @@ function validate(options: NbdServerOptions): void {
   for (const [name, value] of [
     ['maxInFlight', options.maxInFlight],
     ['maxInFlightBytes', options.maxInFlightBytes],
+    ['maxTotalInFlightBytes', options.maxTotalInFlightBytes],
+    ['stallTimeoutMs', options.stallTimeoutMs],
+    ['maxConnections', options.maxConnections],
+    ['maxOptions', options.maxOptions],
+    ['handshakeTimeoutMs', options.handshakeTimeoutMs],
   ] as const) {
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 1))
       throw new NbdServerError('BAD_OPTION', `${name} must be a positive integer, got ${value}`);
@@ -103,8 +139,8 @@ function listen(server: Server, options: NbdServerOptions): Promise<void> {
       server.off('error', onError);
       resolve();
     };
-    if (options.unixSocket !== undefined) server.listen(options.unixSocket, done);
-    else server.listen(options.tcp!.port, options.tcp!.host, done);
+    if (options.unixSocket !== undefined) server.listen({ path: options.unixSocket, backlog: LISTEN_BACKLOG }, done);
+    else server.listen({ port: options.tcp!.port, host: options.tcp!.host, backlog: LISTEN_BACKLOG }, done);
   });
 }
 
@@ -118,11 +154,23 @@ export async function startNbdServer(options: NbdServerOptions): Promise<NbdServ
 
   const stats = emptyNbdStats();
   const connections = new Set<NbdConnection>();
+  const budget = new MemoryBudget(
+    options.maxTotalInFlightBytes ?? DEFAULT_MAX_TOTAL_IN_FLIGHT_BYTES,
+    options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+  );
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   // allowHalfOpen: a client that shuts down its sending side still gets the replies it awaits.
   const server = createServer({ allowHalfOpen: true });
   let nextId = 1;
 
   server.on('connection', (socket: Socket) => {
+    if (stats.activeConnections >= maxConnections) {
+      // Each open connection may pin its handshake buffers: the count is part of the memory bound.
+      stats.connectionsRefused++;
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
     const info: NbdConnectionInfo = { id: nextId++ };
     stats.connections++;
     stats.activeConnections++;
@@ -136,6 +184,9 @@ export async function startNbdServer(options: NbdServerOptions): Promise<NbdServ
       maxInFlight: options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
       maxInFlightBytes: options.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES,
       stats,
+      budget,
+      maxOptions: options.maxOptions ?? DEFAULT_MAX_OPTIONS,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
       onError: (e) => options.onConnectionError?.(e, info),
     });
     connections.add(conn);

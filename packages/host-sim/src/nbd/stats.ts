@@ -4,6 +4,13 @@ export interface NbdStats {
   connections: number;
   /** Connections open now (handshake or transmission). */
   activeConnections: number;
+  /** Connections closed at once because `maxConnections` were open. */
+  connectionsRefused: number;
+  /**
+   * Connections the server closed for exceeding a bound: too many options, a handshake longer than
+   * the handshake timeout, or a stall while holding request data others waited for.
+   */
+  limitClosures: number;
   /** Requests received, by command (including the ones answered with an error). */
   readonly requests: {
     read: number;
@@ -34,6 +41,8 @@ export function emptyNbdStats(): NbdStats {
   return {
     connections: 0,
     activeConnections: 0,
+    connectionsRefused: 0,
+    limitClosures: 0,
     requests: { read: 0, write: 0, flush: 0, trim: 0, writeZeroes: 0, disc: 0, other: 0 },
     bytesRead: 0,
     bytesWritten: 0,

@@ -57,7 +57,7 @@ export function formatServeReport(report: ServeReport): string[] {
   const lines = [
     `epfsim serve: ${config.uri}, stopped by ${report.stoppedBy} after ${(report.elapsedNs / NS_PER_S).toFixed(1)} s`,
     `  ${config.target}, placement ${config.placement}, seed ${config.seed}, namespace ${ns.nsid}: ${bytesText(ns.bytes)} of ${ns.blockSize}-byte blocks, ${queues}, ${config.queueDepth} commands in flight each`,
-    `  NBD: ${count(nbd.connections)} connections, ${count(nbdRequests(nbd))} requests ` +
+    `  NBD: ${count(nbd.connections)} connections (${count(nbd.connectionsRefused)} refused at the connection limit, ${count(nbd.limitClosures)} closed at a bound), ${count(nbdRequests(nbd))} requests ` +
       `(read ${count(q.read)}, write ${count(q.write)}, flush ${count(q.flush)}, trim ${count(q.trim)}, write zeroes ${count(q.writeZeroes)}, disc ${count(q.disc)}, other ${count(q.other)})`,
     `       ${bytesText(nbd.bytesRead)} read, ${bytesText(nbd.bytesWritten)} written, ${count(nbd.errorReplies)} error replies (${count(nbd.deviceErrors)} device errors, ${count(nbd.protocolErrors)} protocol errors)`,
     `  NVMe: ${count(commandsCompleted(nvme))} commands (read ${count(c.read)}, write ${count(c.write)}, flush ${count(c.flush)}, dataset management ${count(c.dsm)}, write zeroes ${count(c.writeZeroes)}), ` +

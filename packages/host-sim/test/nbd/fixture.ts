@@ -21,7 +21,7 @@ export const FIXTURE_MAX_REQUEST = 256 * 1024;
 
 export async function startFixture(
   device: Partial<MemoryDeviceOptions> = {},
-  server: Partial<Pick<NbdServerOptions, 'exportName' | 'multiConn' | 'maxInFlight' | 'maxInFlightBytes'>> = {},
+  server: Partial<Omit<NbdServerOptions, 'device' | 'deviceFactory' | 'unixSocket' | 'tcp'>> = {},
 ): Promise<Fixture> {
   const dev = new MemoryBlockDevice({ size: FIXTURE_SIZE, maxRequest: FIXTURE_MAX_REQUEST, ...device });
   const sock = tempSocket();

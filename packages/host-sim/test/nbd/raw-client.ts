@@ -203,12 +203,12 @@ export class RawClient {
   }
 
   /** Reads one simple reply; `dataLength(handle)` says how many data bytes follow a success. */
-  async readReply(dataLength: (handle: bigint) => number = () => 0): Promise<SimpleReplyMsg> {
-    const h = await this.read(16);
+  async readReply(dataLength: (handle: bigint) => number = () => 0, timeoutMs?: number): Promise<SimpleReplyMsg> {
+    const h = await this.read(16, timeoutMs);
     const magic = h.readUInt32BE(0);
     const error = h.readUInt32BE(4);
     const handle = h.readBigUInt64BE(8);
-    const data = error === 0 ? await this.read(dataLength(handle)) : Buffer.alloc(0);
+    const data = error === 0 ? await this.read(dataLength(handle), timeoutMs) : Buffer.alloc(0);
     return { magic, error, handle, data };
   }
 }

@@ -1,8 +1,8 @@
 /**
  * Abort (08h; NVMe Base 1.4 §5.1, rule Q-10), best effort. Execution is synchronous, so the only
- * commands that can still be aborted are a waiting Asynchronous Event Request and commands
- * submitted (tail doorbell rung) but not yet fetched: those are marked and complete with 0/07h
- * when their turn comes. DW0 bit 0 = 0 means aborted, 1 not aborted. Marked commands not yet
+ * commands that can still be aborted are a waiting Asynchronous Event Request, a command whose
+ * work runs over polls (it completes with 0/07h at once), and commands submitted (tail doorbell
+ * rung) but not yet fetched: those are marked and complete with 0/07h when their turn comes. DW0 bit 0 = 0 means aborted, 1 not aborted. Marked commands not yet
  * completed count as outstanding aborts: more than ACL + 1 gives 1/03h. An SQID that does not
  * exist is "not aborted" (the specification makes Abort best effort; QEMU answers 0/02h).
  */
@@ -33,6 +33,11 @@ export function abort(c: NvmeController, cmd: Command): NvmeStatus {
   if (sq === undefined) return STATUS_SUCCESS;
   if (sqid === 0 && c.aer.abort(cid)) {
     c.complete(sq, cid, Status.ABORT_REQ, 0);
+    cmd.dw0 = ABORTED;
+    return STATUS_SUCCESS;
+  }
+  // A command running over polls (a large transfer) is aborted where it stands.
+  if (c.abortInProgress(sq, cid)) {
     cmd.dw0 = ABORTED;
     return STATUS_SUCCESS;
   }

@@ -9,7 +9,7 @@ export {
   type DataPointerScratch,
 } from './scratch.js';
 export { segmentsLength } from './segments.js';
-export { parseSgl, SGL_SPARE_DESCRIPTORS } from './sgl.js';
+export { parseSgl, SGL_MAX_DESCRIPTORS, SGL_SPARE_DESCRIPTORS } from './sgl.js';
 export {
   type DataPointerOptions,
   type DataSegment,

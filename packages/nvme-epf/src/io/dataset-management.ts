@@ -3,7 +3,9 @@
  * data pointer. With AD (deallocate) every range is deallocated and then reads as zero. Ranges are
  * checked before any is touched: one outside the namespace fails the command with 0/80h (QEMU
  * skips such ranges silently; the specification lists LBA Out of Range for this command).
- * IDR/IDW are hints and change nothing.
+ * IDR/IDW are hints and change nothing. Overlapping ranges are merged first (256 ranges over the
+ * whole namespace deallocate it once), and deallocation that costs more than one bounce buffer
+ * (a file backend writes zeroes) runs over polls (range-zeroing.ts).
  */
 import {
   DATASET_MANAGEMENT,
@@ -11,18 +13,18 @@ import {
   DSM_RANGE_SIZE,
   getBits,
   isSuccess,
-  type NvmeStatus,
   SQE,
   STATUS_SUCCESS,
   Status,
 } from '@epfsim/nvme-spec-types';
-import type { Command } from '../command/command.js';
+import type { Command, HandlerResult } from '../command/command.js';
 import type { NvmeController } from '../controller.js';
 import type { Namespace } from '../namespace/namespace.js';
+import { type ByteRange, mergeRanges, startZeroing, zeroingCost } from './range-zeroing.js';
 
 const CDW10_BYTE = SQE.CDW10.off;
 
-export function datasetManagement(c: NvmeController, cmd: Command, ns: Namespace): NvmeStatus {
+export function datasetManagement(c: NvmeController, cmd: Command, ns: Namespace): HandlerResult {
   const count = getBits(cmd.cdw(10), DATASET_MANAGEMENT.CDW10.NR) + 1;
   const deallocate = getBits(cmd.cdw(11), DATASET_MANAGEMENT.CDW11.AD) === 1;
   const bytes = count * DSM_RANGE_SIZE;
@@ -31,6 +33,7 @@ export function datasetManagement(c: NvmeController, cmd: Command, ns: Namespace
   if (!isSuccess(status)) return status;
   if (!deallocate) return STATUS_SUCCESS;
   const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  const ranges: ByteRange[] = [];
   for (let i = 0; i < count; i++) {
     const base = i * DSM_RANGE_SIZE;
     const nlb = view.getUint32(base + DSM_RANGE.NLB.off, true);
@@ -39,14 +42,16 @@ export function datasetManagement(c: NvmeController, cmd: Command, ns: Namespace
       cmd.errorLba = slba;
       return cmd.fail(Status.LBA_RANGE, CDW10_BYTE);
     }
+    if (nlb > 0) ranges.push({ offset: Number(slba) * ns.blockSize, length: nlb * ns.blockSize });
   }
-  for (let i = 0; i < count; i++) {
-    const base = i * DSM_RANGE_SIZE;
-    const nlb = view.getUint32(base + DSM_RANGE.NLB.off, true);
-    if (nlb === 0) continue;
-    const slba = view.getBigUint64(base + DSM_RANGE.SLBA.off, true);
-    if (!ns.backend.deallocate(Number(slba) * ns.blockSize, nlb * ns.blockSize)) {
+  const merged = mergeRanges(ranges);
+  const cost = zeroingCost(ns.backend, merged);
+  if (cost > c.bounceLimit) return startZeroing(c, cmd, ns, merged, 'deallocate', false);
+  c.chargeWork(cost);
+  for (const r of merged) {
+    if (!ns.backend.deallocate(r.offset, r.length)) {
       c.smart.mediaErrors++;
+      cmd.errorLba = BigInt(r.offset / ns.blockSize);
       return Status.WRITE_FAULT;
     }
   }

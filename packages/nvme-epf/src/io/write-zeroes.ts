@@ -1,23 +1,38 @@
 /**
  * Write Zeroes (08h; NVMe Base 1.4 §6.16, C-6): no data, not bound by MDTS, range checked (0/80h).
- * DEAC asks to deallocate as well; both read back as zero here (DLFEAT read behaviour 001b).
+ * DEAC asks to deallocate as well; both read back as zero here (DLFEAT read behaviour 001b). Up
+ * to 256 MiB per command: when zeroing costs more than one bounce buffer (a file backend writes
+ * every byte) it runs over polls (range-zeroing.ts).
  */
-import { getBits, isSuccess, type NvmeStatus, STATUS_SUCCESS, Status, WRITE_ZEROES } from '@epfsim/nvme-spec-types';
-import type { Command } from '../command/command.js';
+import { getBits, isSuccess, STATUS_SUCCESS, Status, WRITE_ZEROES } from '@epfsim/nvme-spec-types';
+import type { Command, HandlerResult } from '../command/command.js';
 import type { NvmeController } from '../controller.js';
 import type { Namespace } from '../namespace/namespace.js';
 import { checkRange, currentRange } from './lba-range.js';
+import { startZeroing } from './range-zeroing.js';
 
-export function writeZeroes(c: NvmeController, cmd: Command, ns: Namespace): NvmeStatus {
+export function writeZeroes(c: NvmeController, cmd: Command, ns: Namespace): HandlerResult {
   const status = checkRange(c, cmd, ns, false);
   if (!isSuccess(status)) return status;
   const r = currentRange();
   const cdw12 = cmd.cdw(12);
   const fua = getBits(cdw12, WRITE_ZEROES.CDW12.FUA) === 1 || c.features.volatileWriteCache === 0;
-  const ok =
-    getBits(cdw12, WRITE_ZEROES.CDW12.DEAC) === 1
-      ? ns.backend.deallocate(r.offset, r.bytes) && (!fua || ns.backend.flush())
-      : ns.backend.writeZeroes(r.offset, r.bytes, fua);
+  const deallocate = getBits(cdw12, WRITE_ZEROES.CDW12.DEAC) === 1;
+  const cost = ns.backend.zeroingCost(r.bytes);
+  if (cost > c.bounceLimit) {
+    return startZeroing(
+      c,
+      cmd,
+      ns,
+      [{ offset: r.offset, length: r.bytes }],
+      deallocate ? 'deallocate' : 'write-zeroes',
+      fua,
+    );
+  }
+  c.chargeWork(cost);
+  const ok = deallocate
+    ? ns.backend.deallocate(r.offset, r.bytes) && (!fua || ns.backend.flush())
+    : ns.backend.writeZeroes(r.offset, r.bytes, fua);
   if (!ok) {
     c.smart.mediaErrors++;
     cmd.errorLba = r.slba;

@@ -12,6 +12,12 @@ export interface NamespaceBackend {
   writeZeroes(offset: number, length: number, durable: boolean): boolean;
   /** Deallocates `length` bytes from `offset` (they then read as zero, DLFEAT = 001b). */
   deallocate(offset: number, length: number): boolean;
+  /**
+   * The work, in bytes of copying, that {@link writeZeroes} or {@link deallocate} of `length`
+   * bytes costs: what a poll's work budget is charged, so that zeroing a large range is spread
+   * over polls where it writes every byte (a file) and not where it only drops storage (RAM).
+   */
+  zeroingCost(length: number): number;
   /** Makes every completed write durable (Flush). */
   flush(): boolean;
   /** Releases the backend's resources (file descriptors). */

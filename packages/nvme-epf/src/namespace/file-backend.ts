@@ -74,8 +74,16 @@ export class FileBackend implements NamespaceBackend {
     return durable ? this.flush() : true;
   }
 
+  /**
+   * Writes zeroes: Node has no fallocate(FALLOC_FL_PUNCH_HOLE), so the range costs its length in
+   * writes ({@link zeroingCost}), and a large one is spread over polls by the caller.
+   */
   deallocate(offset: number, length: number): boolean {
     return this.writeZeroes(offset, length, false);
+  }
+
+  zeroingCost(length: number): number {
+    return length;
   }
 
   flush(): boolean {

@@ -19,6 +19,10 @@ export class NullBackend implements NamespaceBackend {
     return true;
   }
 
+  zeroingCost(): number {
+    return 0;
+  }
+
   flush(): boolean {
     return true;
   }

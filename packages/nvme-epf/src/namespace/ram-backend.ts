@@ -6,6 +6,10 @@ import type { NamespaceBackend } from './backend.js';
 
 /** Chunk size: big enough that a 512 KiB transfer touches few chunks, small enough for sparse use. */
 export const RAM_CHUNK_SIZE = 64 * 1024;
+/** Work of dropping one stored chunk (a map delete), in bytes of copying. */
+const CHUNK_DROP_WORK = 64;
+/** At most two chunks of a range are partly covered: they are zero-filled, not dropped. */
+const PARTIAL_CHUNKS = 2;
 
 export class RamBackend implements NamespaceBackend {
   readonly #chunks = new Map<number, Uint8Array>();
@@ -65,6 +69,12 @@ export class RamBackend implements NamespaceBackend {
       done += n;
     }
     return true;
+  }
+
+  /** Dropping whole chunks costs a map delete each (at most the chunks stored); the ends are zero-filled. */
+  zeroingCost(length: number): number {
+    const chunks = Math.min(Math.ceil(length / RAM_CHUNK_SIZE), this.#chunks.size);
+    return Math.min(length, PARTIAL_CHUNKS * RAM_CHUNK_SIZE) + chunks * CHUNK_DROP_WORK;
   }
 
   /** A range much larger than what is stored: visit the stored chunks instead of every chunk slot. */

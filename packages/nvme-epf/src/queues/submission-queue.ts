@@ -4,6 +4,7 @@
  * accepted, and the CQ its completions go to.
  */
 import { SQE_SIZE } from '@epfsim/nvme-spec-types';
+import type { ResumableCommand } from '../command/resumable-command.js';
 import type { CompletionQueue } from './completion-queue.js';
 
 /** Rings up to this many entries keep every entry's address (no bigint arithmetic per fetch). */
@@ -31,6 +32,8 @@ export class SubmissionQueue {
   stalled = false;
   /** CIDs an Abort marked while their SQE was still waiting in the ring. */
   abortCids: Set<number> | null = null;
+  /** A command fetched from this SQ whose work runs over polls; nothing more is fetched until it completes. */
+  inProgress: ResumableCommand | null = null;
   readonly #slots: bigint[] | null;
 
   constructor(qid: number, base: bigint, size: number, cq: CompletionQueue, entrySize = SQE_SIZE) {

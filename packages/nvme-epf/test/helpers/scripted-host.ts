@@ -5,7 +5,14 @@
  * completions appear, checks phase tags, rings CQ head doorbells, and counts interrupts: MSI and
  * MSI-X messages land in an MMIO region, INTx level changes come through onIntx.
  */
-import { createEpc, type Epc, type EpcFaultName, findProfile, HostAddressSpace } from '@epfsim/epc-core';
+import {
+  createEpc,
+  type Epc,
+  type EpcFaultName,
+  type EpcProfile,
+  findProfile,
+  HostAddressSpace,
+} from '@epfsim/epc-core';
 import { type HostCq, type HostSq, QueueEngine } from '@epfsim/nvme-host';
 import {
   AQA,
@@ -56,7 +63,8 @@ interface ScriptedCommand {
 }
 
 export interface ScriptedHostOptions {
-  profile?: string;
+  /** A built-in profile by name (default generic), or a profile object. */
+  profile?: string | EpcProfile;
   config?: NvmeFunctionConfigInput;
   /** How the host sets up interrupts: MSI-X table (default when offered), MSI, or none (INTx). */
   irq?: 'msix' | 'msi' | 'intx';
@@ -87,8 +95,8 @@ export class ScriptedHost {
   #cid = 0;
 
   constructor(options: ScriptedHostOptions = {}) {
-    const profile = findProfile(options.profile ?? 'generic');
-    if (profile === undefined) throw new Error(`no profile ${options.profile}`);
+    const profile = typeof options.profile === 'object' ? options.profile : findProfile(options.profile ?? 'generic');
+    if (profile === undefined) throw new Error(`no profile ${String(options.profile)}`);
     this.host.memory.addRegion(RAM_BASE, RAM_SIZE);
     this.host.addMmioRegion({
       start: MSI_BASE,
