@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { epfsim } from './run-cli.js';
 
-/** The real traces beside the repository (MQSim samples; /work/shared/traces/README.md). */
-const trace = (name: string) => fileURLToPath(new URL(`../../shared/traces/${name}`, import.meta.url));
+/** The real traces committed with the repository (MQSim samples; examples/traces/README.md). */
+const trace = (name: string) => fileURLToPath(new URL(`../examples/traces/${name}`, import.meta.url));
 const STACK_FRAME = /\bat .*\.js:\d+/;
 
 function expectUsageError(r: ReturnType<typeof epfsim>, message: RegExp): void {
