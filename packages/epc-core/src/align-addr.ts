@@ -9,7 +9,7 @@ export interface AlignedRange {
 }
 
 /**
- * The controller's `align_addr` operation (epc-mapping.md §1.2, §3.1, §3.2). It never
+ * The controller's `align_addr` operation (docs/epc-mapping.md §1.2, §3.1, §3.2). It never
  * returns a mapping that covers zero requested bytes; it may cover fewer than `size`,
  * which is the partial mapping the caller of `memMap` must loop over.
  */

@@ -93,7 +93,7 @@ export class Epc implements EndpointLink {
     this.allocator = new OutboundAllocator(profile.windows);
     this.atu = new Atu(profile.atu, profile.windows);
     if (profile.irq.mapping === 'reserved') {
-      // RK3399 and Cadence allocate their interrupt chunk at probe (epc-mapping.md §3.2, §3.4).
+      // RK3399 and Cadence allocate their interrupt chunk at probe (docs/epc-mapping.md §3.2, §3.4).
       const size = profile.irq.reservedSize ?? this.allocator.firstPageSize;
       const phys = this.allocator.alloc(size);
       if (phys === null) throw new RangeError(`profile ${profile.name}: no window can hold the interrupt chunk`);
@@ -392,7 +392,7 @@ export class Epc implements EndpointLink {
     else this.msixPending.delete(vector);
   }
 
-  /** Writes an interrupt message the way the profile's controller does (epc-mapping.md §6). */
+  /** Writes an interrupt message the way the profile's controller does (docs/epc-mapping.md §6). */
   private sendMessage(address: bigint, data: number): EpcError | null {
     // Message Address bits 1:0 are reserved (PCI Local Bus 3.0 §6.8.1.4): the host programmed garbage.
     if (

@@ -15,7 +15,7 @@ function errno(result: EpcMap | EpcError): string {
 }
 
 describe('memMap: the fields and the partial-mapping rule of pci_epc_mem_map()', () => {
-  it('RK3399: pciAddr 0xFF00, size 0x200 maps from 0x0 with mapSize 0x10100 (epc-mapping.md §3.2)', () => {
+  it('RK3399: pciAddr 0xFF00, size 0x200 maps from 0x0 with mapSize 0x10100 (docs/epc-mapping.md §3.2)', () => {
     const { epc } = testbed('rk3399');
     const map = mapOk(epc.memMap(0xff00n, 0x200));
     expect(map.mapPciAddr).toBe(0n);

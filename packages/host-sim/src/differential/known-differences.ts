@@ -1,6 +1,6 @@
 /**
  * The known differences between epfsim (default options: the NVMe specification's behaviour) and
- * QEMU 7.2's NVMe controller, with the rule (reference/nvme-rules.md) and the epfsim controller
+ * QEMU 7.2's NVMe controller, with the rule (docs/nvme-rules.md) and the epfsim controller
  * options that reproduce QEMU's behaviour. docs/qemu-differences.md is generated from this list
  * ({@link renderQemuDifferences}) and a test keeps the two in sync.
  */
@@ -34,7 +34,7 @@ import type { CommandOutcome, Observation } from './outcome.js';
 export interface KnownDifference {
   /** Stable kebab-case id. */
   readonly id: string;
-  /** reference/nvme-rules.md rule id(s). */
+  /** docs/nvme-rules.md rule id(s). */
   readonly rule: string;
   readonly title: string;
   /** What epfsim does with its default options (the specification). */
@@ -118,7 +118,7 @@ function opcode(o: Observation): number {
   return sqeOpcode(view(o), 0);
 }
 
-/** The list of known differences (QEMU 7.2.22, qemu-qtest-reference.md §5, and the differential corpus). */
+/** The list of known differences (QEMU 7.2.22, docs/nvme-rules.md §8, and the differential corpus). */
 export const KNOWN_DIFFERENCES: readonly KnownDifference[] = Object.freeze([
   {
     id: 'prp1-not-dword-aligned',

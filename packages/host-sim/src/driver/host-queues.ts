@@ -1,6 +1,6 @@
 /**
  * The host's side of one queue pair: ring positions, phase, command identifiers and the commands
- * outstanding (NVMe Base 1.4 §4.1, §4.6; rules Q-2, Q-5, Q-6 of reference/nvme-rules.md §3).
+ * outstanding (NVMe Base 1.4 §4.1, §4.6; rules Q-2, Q-5, Q-6 of docs/nvme-rules.md §3).
  */
 import { CQE_SIZE, SQE_SIZE } from '@epfsim/nvme-spec-types';
 import type { GrantId } from '../memory/grant-table.js';

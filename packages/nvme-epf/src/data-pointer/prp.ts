@@ -1,6 +1,6 @@
 /**
  * PRP1/PRP2 to data segments (NVMe Base 1.4 §4.3 "Physical Region Page Entry and List";
- * rules P-1..P-9 of reference/nvme-rules.md §1).
+ * rules P-1..P-9 of docs/nvme-rules.md §1).
  */
 import {
   type NvmeStatus,

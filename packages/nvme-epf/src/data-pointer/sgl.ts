@@ -1,6 +1,6 @@
 /**
  * SGL to data segments (NVMe Base 1.4 §4.4 "Scatter Gather List"; rules S-1..S-11 of
- * reference/nvme-rules.md §2). Only subtype 0h (Address) is meaningful on PCIe.
+ * docs/nvme-rules.md §2). Only subtype 0h (Address) is meaningful on PCIe.
  */
 import {
   type NvmeStatus,

@@ -32,7 +32,7 @@ function pages(base: bigint, n: number): bigint[] {
   return Array.from({ length: n }, (_, i) => base + BigInt(i) * P);
 }
 
-describe('SPDK test_prp_list_append vectors, parsed by the controller (nvme-rules §6 V-2..V-14)', () => {
+describe('SPDK test_prp_list_append vectors, parsed by the controller (docs/nvme-rules.md §6 V-2..V-14)', () => {
   it('V-2/V-3/V-4: one page, PRP2 never read', () => {
     expect(parse(0x100000n, 0n, 0x200).segs).toEqual([piece(0x100000n, 0x200)]);
     expect(parse(0x108000n, 0n, 0x200).segs).toEqual([piece(0x108000n, 0x200)]);
@@ -81,7 +81,7 @@ describe('SPDK test_prp_list_append vectors, parsed by the controller (nvme-rule
   });
 });
 
-describe('derived controller-side PRP vectors (nvme-rules §6 V-20..V-29)', () => {
+describe('derived controller-side PRP vectors (docs/nvme-rules.md §6 V-20..V-29)', () => {
   it('V-20: data fits PRP1; garbage PRP2 is ignored and never read', () => {
     expect(parse(0x10000cn, 0xdead_beef_0123_4567n, 0xff4)).toEqual({ status: 0, segs: [piece(0x10000cn, 0xff4)] });
   });
@@ -168,7 +168,7 @@ describe('derived controller-side PRP vectors (nvme-rules §6 V-20..V-29)', () =
   });
 });
 
-describe('PRP rules (nvme-rules §1)', () => {
+describe('PRP rules (docs/nvme-rules.md §1)', () => {
   it('P-1: PRP1 bits 1:0 set, each value, is 0/13h; accepted as an address with the check off', () => {
     for (const low of [1n, 2n, 3n]) {
       expect(parse(0x100000n + low, 0n, 16).status).toBe(Status.PRP_INVALID_OFFSET);
