@@ -1,6 +1,7 @@
 import { BUILTIN_PROFILES, type EpcProfile, hex } from '@epfsim/epc-core';
 import type { CommandContext } from './command.js';
 import { resolveProfile } from './resolve-profile.js';
+import { UsageError } from './usage-error.js';
 
 export const PROFILES_HELP = `usage: epfsim profiles [NAME|FILE.json] [--json]
 
@@ -9,6 +10,9 @@ profile file, which is validated).`;
 
 /** `epfsim profiles`: list or describe controller profiles. */
 export function profilesCommand(ctx: CommandContext, args: readonly string[]): number {
+  const flag = args.find((a) => a.startsWith('-'));
+  if (flag !== undefined)
+    throw new UsageError(`unknown option '${flag}' (profiles takes names or .json files, and --json)`);
   const profiles = args.length === 0 ? BUILTIN_PROFILES : args.map(resolveProfile);
   if (ctx.json) {
     ctx.out(JSON.stringify(profiles, null, 2));
