@@ -62,6 +62,7 @@ export function compare(c: NvmeController, cmd: Command, ns: Namespace): NvmeSta
   if (!succeeded(received)) return received;
   const media = c.bounce2(r.bytes);
   if (!ns.backend.read(r.offset, media)) return mediaError(c, cmd, Status.READ_ERROR);
+  c.smart.bytesRead += r.bytes;
   c.smart.hostReadCommands++;
   if (!sameBytes(host, media)) {
     cmd.errorLba = r.slba;
@@ -80,6 +81,7 @@ export function verify(c: NvmeController, cmd: Command, ns: Namespace): NvmeStat
     const n = Math.min(chunk.length, r.bytes - done);
     if (!ns.backend.read(r.offset + done, chunk.subarray(0, n))) return mediaError(c, cmd, Status.READ_ERROR);
   }
-  c.smart.hostReadCommands++;
+  // Its blocks are data units read; the command is not a host read command (SMART, C-A2).
+  c.smart.bytesRead += r.bytes;
   return STATUS_SUCCESS;
 }
