@@ -127,7 +127,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = Object.freeze([
     epfsim: 'Checks PRP1 bits 1:0 (reserved in every PRP entry): 0/13h PRP Offset Invalid.',
     qemu: 'Does not check them: transfers to or from the exact byte address (+0x201, +0x202).',
     option: { checkPrp1Dword: false },
-    note: 'The specification lets a controller skip this check; the oracle accepts both outcomes.',
+    note: 'The specification lets a controller skip this check; the oracle accepts both outcomes. The option makes the statuses agree; where the data then goes differs (`prp1-reserved-bits-as-address`).',
     cases: [
       'prp1-offset-0x202',
       'prp1-offset-0x201',
@@ -139,6 +139,23 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = Object.freeze([
       psdt(o) === Psdt.PRP &&
       (sqePrp1(view(o), 0) & PRP_DWORD_MASK) !== 0n &&
       statusPair(o, [G, SC_PRP_INVALID_OFFSET], 'ok'),
+  },
+  {
+    id: 'prp1-reserved-bits-as-address',
+    rule: 'P-1',
+    title: 'Data through a PRP1 with bits 1:0 set, when the check is off',
+    epfsim:
+      'With `checkPrp1Dword: false`, moves the data as if bits 1:0 were clear, as the specification has a controller that does not check them do.',
+    qemu: 'Moves the data to or from the exact byte address (+0x201, +0x202).',
+    option: null,
+    note: 'No option: QEMU uses reserved bits as address bits, which the specification does not allow. Seen only with `checkPrp1Dword: false` (with the check, the statuses already differ).',
+    cases: ['prp1-offset-0x202', 'prp1-offset-0x201', 'prp1-offset-0xffe-spill', 'write-prp1-offset-0x202'],
+    matches: (o) =>
+      (o.field === 'data' || o.field === 'namespace') &&
+      psdt(o) === Psdt.PRP &&
+      (sqePrp1(view(o), 0) & PRP_DWORD_MASK) !== 0n &&
+      isOk(o.epfsim) &&
+      isOk(o.qemu),
   },
   {
     id: 'prp-list-not-qword-aligned',

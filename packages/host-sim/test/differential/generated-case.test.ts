@@ -65,8 +65,9 @@ describe('compareCaseReports', () => {
   });
 
   it('reports differing data of successful commands, undocumented without a known cause', () => {
+    const aligned = { ...READ_CASE, commands: READ_CASE.commands.map((c) => ({ ...c, prp1: 0x1000_0200n })) };
     const r = compareCaseReports(
-      READ_CASE,
+      aligned,
       report(0, Uint8Array.of(1, 2, 3)),
       report(0, Uint8Array.of(1, 9, 3)),
       undefined,
@@ -74,6 +75,17 @@ describe('compareCaseReports', () => {
     expect(r.verdict).toBe('undocumented');
     expect(r.differences[0]?.field).toBe('data');
     expect(r.differences[0]?.epfsim).toContain('at +0x1');
+  });
+
+  it('explains differing data through a PRP1 with bits 1:0 set: QEMU uses them as address bits (P-1)', () => {
+    const r = compareCaseReports(
+      READ_CASE,
+      report(0, Uint8Array.of(1, 2, 3)),
+      report(0, Uint8Array.of(9, 1, 2)),
+      undefined,
+    );
+    expect(r.verdict).toBe('explained');
+    expect(r.differences.map((d) => [d.field, d.known])).toEqual([['data', 'prp1-reserved-bits-as-address']]);
   });
 
   it('reports a command one target never completed', () => {
