@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { formatBench, runBench } from '../bench/run-bench.js';
 import type { CommandContext } from './command.js';
+import { JSON_OUTPUT_VERSION } from './json-output.js';
 import { EXIT_OK } from './usage-error.js';
 
 export const BENCH_HELP = `usage: epfsim bench [--quick] [--json]
@@ -14,6 +15,7 @@ repetitions after a warm-up.
 
   --quick   the same figures at smaller counts (under a minute)
   --json    each figure as { value, unit, limit, ratio, target, met }, and the machine
+            (docs/json/bench.schema.json)
 
 'npm run bench' runs this command.`;
 
@@ -24,6 +26,6 @@ export async function benchCommand(ctx: CommandContext, args: readonly string[])
     quick: values.quick,
     progress: ctx.json ? () => {} : (line) => ctx.err(`bench: ${line}`),
   });
-  ctx.out(ctx.json ? JSON.stringify(report, null, 2) : formatBench(report));
+  ctx.out(ctx.json ? JSON.stringify({ version: JSON_OUTPUT_VERSION, ...report }, null, 2) : formatBench(report));
   return EXIT_OK;
 }

@@ -7,7 +7,12 @@ import type { NvmeDriver } from '../driver/nvme-driver.js';
 import type { PlacementPolicy } from '../placement/layout.js';
 import { PLACEMENT_NAMES } from '../placement/placement-factory.js';
 import type { Testbed } from '../target/epfsim-target.js';
-import { openEpfsimTarget, TARGET_KINDS, type TargetChoice } from '../target/open-target.js';
+import {
+  type BringUpFailureObserver,
+  openEpfsimTarget,
+  TARGET_KINDS,
+  type TargetChoice,
+} from '../target/open-target.js';
 import { parseChoice, parseInteger, parseSize } from './options.js';
 import { resolveProfile } from './resolve-profile.js';
 import { UsageError } from './usage-error.js';
@@ -115,8 +120,9 @@ export interface OpenTestbed {
 export function openTestbed(
   choice: TestbedChoice,
   driverOptions: Omit<NvmeDriverOptions, 'placement' | 'seed'> = {},
+  onBringUpFailure?: BringUpFailureObserver,
 ): OpenTestbed {
   if (choice.target !== 'epfsim') throw new UsageError(`--target ${choice.target}: this command drives epfsim only`);
-  const { testbed, placement, driver } = openEpfsimTarget(choice, driverOptions);
+  const { testbed, placement, driver } = openEpfsimTarget(choice, driverOptions, onBringUpFailure);
   return { testbed, placement, driver };
 }

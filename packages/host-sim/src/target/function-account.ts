@@ -104,7 +104,7 @@ function eventOf(e: TraceEvent): FunctionEvent {
  * The function's command errors: one per failed completion, merged with the data transfer event
  * of the same command (which carries the EPC error) when there is one.
  */
-function commandErrors(trace: readonly TraceEvent[]): FunctionEvent[] {
+export function functionCommandErrors(trace: readonly TraceEvent[]): FunctionEvent[] {
   const errors: FunctionEvent[] = [];
   let transfer: TraceEvent | undefined;
   for (const e of trace) {
@@ -135,7 +135,7 @@ export function functionAccount(testbed: Testbed, options: { readonly events?: b
   const trace = fn.trace;
   const csts = testbed.target.mmioRead32(NVME_REG_CSTS);
   const fatalEvent = [...trace].reverse().find((e) => FATAL_KINDS.has(e.kind));
-  const errors = commandErrors(trace);
+  const errors = functionCommandErrors(trace);
   const last = errors.slice(-LAST_COMMAND_ERRORS);
   const failedCompletions = Object.entries(fn.stats.completionsByStatus)
     .filter(([key]) => key !== SUCCESS_KEY)
