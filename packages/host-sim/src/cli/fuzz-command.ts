@@ -202,7 +202,8 @@ export async function fuzzCommand(ctx: CommandContext, args: readonly string[]):
   const written = result.failures.map((f) => writeCase(f, plan, out, values));
   const compat = values.compat === true;
   // The function's whole trace on each shrunk case (it replays in a moment, without the generator).
-  const traced = ctx.verbose && !onQemu ? result.failures.map((f) => replayCase(f.shrunk.caseFile, { events: true })) : [];
+  const traced =
+    ctx.verbose && !onQemu ? result.failures.map((f) => replayCase(f.shrunk.caseFile, { events: true })) : [];
   if (ctx.json) {
     const json = { version: JSON_OUTPUT_VERSION, ...resultJson(result, plan, written, traced) };
     ctx.out(JSON.stringify(differential ? { ...json, differential: tallyJson(tally, compat) } : json, null, 2));
