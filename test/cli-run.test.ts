@@ -36,7 +36,7 @@ describe('epfsim run', () => {
     const r = epfsim('run', '--number-ios', '500', '--queues', '2', '--bs', '512-16k', '--profile', 'stress', '--json');
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(Object.keys(report)).toEqual(['config', 'results', 'counters', 'checks']);
+    expect(Object.keys(report)).toEqual(['version', 'config', 'results', 'counters', 'checks', 'account']);
     expect(report.config).toMatchObject({
       profile: 'stress',
       placement: 'adversarial',
