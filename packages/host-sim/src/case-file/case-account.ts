@@ -16,13 +16,21 @@ export function withFunctionAccount(report: CaseReport, testbed: Testbed, events
     const e = errors.findLast((x) => x.qid === c.qid && x.cid === c.cid);
     return e?.epc?.text;
   };
+  // The status line is the one a root cause explains; a refused access already names its reason.
   const commands = report.commands.map((c) => {
-    const reason = c.failures.length === 0 ? undefined : why(c);
+    const at = c.failures.findIndex((f) => f.startsWith('status '));
+    const reason = at < 0 ? undefined : why(c);
     if (reason === undefined) return c;
-    const [first, ...rest] = c.failures;
-    return { ...c, failures: [`${first} (the function: ${reason})`, ...rest] };
+    return { ...c, failures: c.failures.map((f, i) => (i === at ? `${f} (the function: ${reason})` : f)) };
   });
-  const cause = account.rootCause;
+  // A setup step explains itself by its status, unless the function set CSTS.CFS or the EPC refused it.
+  const lastError = account.commandErrors.at(-1);
+  const cause =
+    account.fatal !== undefined
+      ? account.rootCause
+      : lastError?.epc !== undefined
+        ? `${lastError.epc.text}`
+        : undefined;
   const setup =
     cause === undefined || report.setup.length === 0
       ? report.setup
