@@ -127,7 +127,8 @@ describe('epfsim serve --socket', () => {
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
-      if (stdout.includes('listening on')) child.kill('SIGINT');
+      // One signal: a second one would stop the server without its report.
+      if (stdout.includes('listening on') && !child.killed) child.kill('SIGINT');
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(stdout).toContain(`listening on nbd+unix:///?socket=${stale}`);

@@ -112,7 +112,8 @@ function runUntilListening(args: string[]): Promise<{ code: number | null; stdou
     });
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
-      if (stderr.includes('listening on')) child.kill('SIGINT');
+      // One signal: a second one would stop the server without its report.
+      if (stderr.includes('listening on') && !child.killed) child.kill('SIGINT');
     });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
