@@ -16,7 +16,8 @@ describe('epfsim profiles', () => {
   it('describes one, and prints JSON with --json', () => {
     expect(epfsim('profiles', 'rk3399').stdout).toContain('32 x 0xfa000000 size 0x100000');
     const json = JSON.parse(epfsim('profiles', 'imx8m', '--json').stdout);
-    expect(json[0].atu).toEqual({ kind: 'dwc', slots: 4, regionAlign: 65536, regionLimit: 2 ** 32 });
+    expect(json.version).toBe(1);
+    expect(json.profiles[0].atu).toEqual({ kind: 'dwc', slots: 4, regionAlign: 65536, regionLimit: 2 ** 32 });
   });
 
   it('validates a profile file and names the bad field in one line, exit 2', () => {

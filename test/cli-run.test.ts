@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { epfsim } from './run-cli.js';
 
-/** The real traces beside the repository (MQSim samples; /work/shared/traces/README.md). */
-const trace = (name: string) => fileURLToPath(new URL(`../../shared/traces/${name}`, import.meta.url));
+/** The real traces committed with the repository (MQSim samples; examples/traces/README.md). */
+const trace = (name: string) => fileURLToPath(new URL(`../examples/traces/${name}`, import.meta.url));
 const STACK_FRAME = /\bat .*\.js:\d+/;
 
 function expectUsageError(r: ReturnType<typeof epfsim>, message: RegExp): void {
@@ -36,7 +36,7 @@ describe('epfsim run', () => {
     const r = epfsim('run', '--number-ios', '500', '--queues', '2', '--bs', '512-16k', '--profile', 'stress', '--json');
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(Object.keys(report)).toEqual(['config', 'results', 'counters', 'checks']);
+    expect(Object.keys(report)).toEqual(['version', 'config', 'results', 'counters', 'checks', 'account']);
     expect(report.config).toMatchObject({
       profile: 'stress',
       placement: 'adversarial',

@@ -1,4 +1,4 @@
-import { alignUp, fls64 } from './address.js';
+import { alignUp, fls64, hex } from './address.js';
 import type { AlignRule } from './profile.js';
 
 /** What `align_addr` returns: where to map, how much, and where the request starts in it. */
@@ -9,7 +9,7 @@ export interface AlignedRange {
 }
 
 /**
- * The controller's `align_addr` operation (epc-mapping.md §1.2, §3.1, §3.2). It never
+ * The controller's `align_addr` operation (docs/epc-mapping.md §1.2, §3.1, §3.2). It never
  * returns a mapping that covers zero requested bytes; it may cover fewer than `size`,
  * which is the partial mapping the caller of `memMap` must loop over.
  */
@@ -53,4 +53,19 @@ export function leastMapCount(rule: AlignRule, addr: bigint, size: number): numb
   if (rule.kind !== 'pass-bits') return 1;
   const block = 1n << BigInt(rule.maxBits);
   return Number((addr + BigInt(size) - 1n) / block - addr / block) + 1;
+}
+
+/**
+ * The alignment rule as a limit a user can act on: why a translation programmed at an arbitrary
+ * host address does not reach it (the pre-6.13 strategies run into this). Undefined: no rule.
+ */
+export function describeAlignRule(rule: AlignRule): string | undefined {
+  switch (rule.kind) {
+    case 'none':
+      return undefined;
+    case 'dwc':
+      return `the controller's translations start on ${hex(rule.regionAlign)} boundaries (region_align)`;
+    case 'pass-bits':
+      return `the controller passes the low ${rule.minBits}..${rule.maxBits} address bits through, so a translation reaches only addresses aligned like the window block`;
+  }
 }

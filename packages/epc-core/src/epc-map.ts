@@ -6,7 +6,7 @@ import type { BusFault, HostBus } from './host-bus.js';
 
 /**
  * A live outbound mapping, the TypeScript form of `struct pci_epc_map`
- * (epc-mapping.md §1.1). Invariants: `offset = pciAddr - mapPciAddr`,
+ * (docs/epc-mapping.md §1.1). Invariants: `offset = pciAddr - mapPciAddr`,
  * `physAddr = physBase + offset`, `offset + pciSize <= mapSize`.
  *
  * Data moves only through {@link read} and {@link write}, only inside

@@ -102,7 +102,7 @@ export class Epc implements EndpointLink {
     this.allocator = new OutboundAllocator(profile.windows);
     this.atu = new Atu(profile.atu, profile.windows);
     if (profile.irq.mapping === 'reserved') {
-      // RK3399 and Cadence allocate their interrupt chunk at probe (epc-mapping.md §3.2, §3.4).
+      // RK3399 and Cadence allocate their interrupt chunk at probe (docs/epc-mapping.md §3.2, §3.4).
       const size = profile.irq.reservedSize ?? this.allocator.firstPageSize;
       const phys = this.allocator.alloc(size);
       // checkProfileLimits() made sure a window holds it.
@@ -126,7 +126,7 @@ export class Epc implements EndpointLink {
   memMap(pciAddr: bigint, size: number): EpcMap | EpcError {
     this.counters.memMapCalls++;
     const refused = this.checkRange(pciAddr, size);
-    if (refused !== null) return this.mapFailed(refused);
+    if (refused !== null) return this.mapFailed(refused, pciAddr, size);
     let mapPciAddr = pciAddr;
     let mapSize = size;
     let offset = 0;
@@ -141,12 +141,11 @@ export class Epc implements EndpointLink {
       }
     }
     const physBase = this.allocator.alloc(mapSize);
-    if (physBase === null)
-      return this.mapFailed(new EpcError('ENOMEM', `no outbound window can hold ${hex(mapSize)} bytes`));
+    if (physBase === null) return this.mapFailed(this.noWindow(mapSize), pciAddr, size);
     const slot = this.program(physBase, mapPciAddr, mapSize);
     if (slot instanceof EpcError) {
       this.allocator.free(physBase, mapSize);
-      return this.mapFailed(slot);
+      return this.mapFailed(slot, pciAddr, size);
     }
     if (pciSize < size) this.counters.partialMaps++;
     // The constructor copies the fields: one scratch object serves every map.
@@ -197,8 +196,11 @@ export class Epc implements EndpointLink {
   /** `pci_epc_map_addr()`: program a translation for window memory the caller allocated. */
   mapAddr(physAddr: number, pciAddr: bigint, size: number): AtuSlot | EpcError {
     this.counters.mapAddrCalls++;
-    if (!rangeFits(pciAddr, size)) return new EpcError('ERANGE', `range ${hex(pciAddr)}+${hex(size)} wraps past 2^64`);
-    return this.program(physAddr, pciAddr, size);
+    const request = { op: 'mapAddr', pciAddr, size } as const;
+    if (!rangeFits(pciAddr, size))
+      return new EpcError('ERANGE', `range ${hex(pciAddr)}+${hex(size)} wraps past 2^64`, { request });
+    const slot = this.program(physAddr, pciAddr, size);
+    return slot instanceof EpcError ? slot.answering(request) : slot;
   }
 
   /** `pci_epc_unmap_addr()`. */
@@ -403,7 +405,7 @@ export class Epc implements EndpointLink {
   }
 
   /**
-   * Writes an interrupt message the way the profile's controller does (epc-mapping.md §6).
+   * Writes an interrupt message the way the profile's controller does (docs/epc-mapping.md §6).
    * `unflushed` is the msix-unmap-before-flush fault: a transient map is torn down under the write.
    */
   private sendMessage(address: bigint, data: number, unflushed: boolean): EpcError | null {
@@ -498,9 +500,16 @@ export class Epc implements EndpointLink {
     return null;
   }
 
-  private mapFailed(error: EpcError): EpcError {
+  private mapFailed(error: EpcError, pciAddr: bigint, size: number): EpcError {
     this.counters.memMapFailures++;
-    return error;
+    return error.answering({ op: 'memMap', pciAddr, size });
+  }
+
+  /** ENOMEM from the allocator, with the window limit that made it fail (pci_epc_mem_alloc_addr()). */
+  noWindow(size: number): EpcError {
+    return new EpcError('ENOMEM', `no outbound window can hold ${hex(size)} bytes`, {
+      limit: this.allocator.shortfall(size),
+    });
   }
 
   private countBus(fault: BusFault | null, size: number, direction: 'from' | 'to'): BusFault | null {

@@ -7,16 +7,48 @@
 /** The errno names the kernel's EPC layer returns, plus ERANGE for ranges past 2^64. */
 export type Errno = 'EINVAL' | 'ENOMEM' | 'EBUSY' | 'ERANGE' | 'EFAULT' | 'EPERM' | 'ENOSPC';
 
+/** The call an error answers and the host range it was asked for. */
+export interface EpcRequest {
+  /** `memMap` (pci_epc_mem_map()), `mapAddr` (the raw layer of legacy strategies), `dma`, `irq`. */
+  readonly op: 'memMap' | 'mapAddr' | 'dma' | 'irq';
+  readonly pciAddr: bigint;
+  readonly size: number;
+}
+
+/** What an error can say besides its errno and message. */
+export interface EpcErrorContext {
+  readonly request?: EpcRequest;
+  /** The profile limit the request ran into, in words: "largest window 0x8000", "8 iATU slots in use". */
+  readonly limit?: string;
+}
+
 export class EpcError {
   readonly name = 'EpcError';
   readonly errno: Errno;
   readonly message: string;
-  constructor(errno: Errno, message: string) {
+  readonly request: EpcRequest | undefined;
+  readonly limit: string | undefined;
+  constructor(errno: Errno, message: string, context: EpcErrorContext = {}) {
     this.errno = errno;
     this.message = message;
+    this.request = context.request;
+    this.limit = context.limit;
   }
+
+  /** This error as the answer to `request` (an error that already names its request keeps it). */
+  answering(request: EpcRequest): EpcError {
+    if (this.request !== undefined) return this;
+    return new EpcError(this.errno, this.message, {
+      request,
+      ...(this.limit === undefined ? {} : { limit: this.limit }),
+    });
+  }
+
+  /** `ENOMEM: memMap 0x100000+0x40: no outbound window can hold 0x10000 bytes (largest window 0x8000)`. */
   toString(): string {
-    return `${this.errno}: ${this.message}`;
+    const r = this.request;
+    const call = r === undefined ? '' : `${r.op} 0x${r.pciAddr.toString(16)}+0x${r.size.toString(16)}: `;
+    return `${this.errno}: ${call}${this.message}${this.limit === undefined ? '' : ` (${this.limit})`}`;
   }
 }
 

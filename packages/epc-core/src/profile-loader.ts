@@ -7,14 +7,15 @@ import { findProfile, PROFILE_NAMES } from './profiles.js';
 type Json = Record<string, unknown>;
 
 /**
- * Validates a profile given as JSON data (parsed from a file by the caller). Numbers
+ * Validates a profile: the text of a JSON profile file, or the value it parses to. Numbers
  * may be written as JSON numbers or as "0x…" strings. `"extends": "rk3588"` starts from a
- * built-in profile and replaces the top-level fields given. Every problem becomes one
- * {@link EpcConfigError} line naming the field, including what the simulator cannot honour
+ * built-in profile and replaces the top-level fields given; the description is the parent's
+ * only when nothing else changes, else it says what the profile changed. Every problem becomes
+ * one {@link EpcConfigError} line naming the field, including what the simulator cannot honour
  * ({@link checkProfileLimits}).
  */
-export function parseProfile(data: unknown, source = 'profile'): EpcProfile {
-  const obj = object(data, source);
+export function parseProfile(json: unknown, source = 'profile'): EpcProfile {
+  const obj = object(typeof json === 'string' ? parseJson(json, source) : json, source);
   const base = obj.extends === undefined ? undefined : builtin(string(obj.extends, `${source}.extends`));
   const field = (key: string): unknown => (obj[key] !== undefined ? obj[key] : base?.[key as keyof EpcProfile]);
   const at = (key: string) => `${source}.${key}`;
@@ -34,7 +35,7 @@ export function parseProfile(data: unknown, source = 'profile'): EpcProfile {
   }
   const profile: EpcProfile = {
     name: string(field('name'), at('name')),
-    description: field('description') === undefined ? '' : string(field('description'), at('description')),
+    description: description(obj, base, at('description')),
     windows,
     align,
     atu: atuRule(field('atu'), at('atu')),
@@ -44,6 +45,26 @@ export function parseProfile(data: unknown, source = 'profile'): EpcProfile {
   };
   checkProfileLimits(profile, source);
   return profile;
+}
+
+/** The JSON value of profile text; a syntax error is one line naming the source. */
+function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new EpcConfigError(`${source}: not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/** The profile's own description; for one that extends a built-in, the parent's words apply only to the parent. */
+function description(obj: Json, base: EpcProfile | undefined, at: string): string {
+  if (obj.description !== undefined) {
+    if (typeof obj.description !== 'string') throw new EpcConfigError(`${at}: must be a string`);
+    return obj.description;
+  }
+  if (base === undefined) return '';
+  const changed = Object.keys(obj).filter((k) => k !== 'extends' && k !== 'name');
+  return changed.length === 0 ? base.description : `${base.name} with its own ${changed.join(', ')}`;
 }
 
 function builtin(name: string): EpcProfile {

@@ -1,6 +1,6 @@
 /**
  * A controller profile: the outbound limits of one endpoint controller, as plain data.
- * Facts: shared/reference/epc-mapping.md §3 (per-controller constraints).
+ * Facts: docs/epc-mapping.md §3 (per-controller constraints).
  */
 
 /** One outbound memory window, as `struct pci_epc_mem_window`. Physical addresses are CPU-side. */

@@ -6,7 +6,7 @@ function regions(physBase: number, count: number, size: number): OutboundWindow[
   return Array.from({ length: count }, (_, i) => ({ physBase: physBase + i * size, size, pageSize: size }));
 }
 
-/** A DesignWare controller (epc-mapping.md §3.1): one window, iATU slots, 64 KiB regions. */
+/** A DesignWare controller (docs/epc-mapping.md §3.1): one window, iATU slots, 64 KiB regions. */
 function dwc(
   name: string,
   description: string,

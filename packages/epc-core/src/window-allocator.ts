@@ -91,6 +91,26 @@ export class OutboundAllocator {
     return -1;
   }
 
+  /**
+   * Why {@link alloc} of `size` fails, in the profile's terms: no window is that large, or every
+   * window large enough has no free naturally aligned block of that size now.
+   */
+  shortfall(size: number): string {
+    const largest = Math.max(0, ...this.states.map((s) => s.window.size));
+    if (size > largest) return `largest window ${hex(largest)}`;
+    const fitting = this.states.filter((s) => size <= s.window.size);
+    const used = fitting.reduce((n, s) => n + s.used.reduce((a, u) => a + u, 0) * s.pageSize, 0);
+    const total = fitting.reduce((n, s) => n + s.pages * s.pageSize, 0);
+    const windows = fitting.length === 1 ? 'the 1 window' : `the ${fitting.length} windows`;
+    const block = hex(this.blockSize(size, fitting[0]!));
+    return `no free ${block}-byte block: ${hex(used)} of the ${hex(total)} bytes of ${windows} that large are held by live maps`;
+  }
+
+  /** The block `size` takes in a window: a power of two of its pages. */
+  private blockSize(size: number, s: WindowState): number {
+    return (size <= s.pageSize ? 1 : 2 ** blockOrder(size, s.pageSize)) * s.pageSize;
+  }
+
   /** Pages in use over all windows (for leak checks). */
   get usedPages(): number {
     let n = 0;

@@ -15,7 +15,7 @@ function errno(result: EpcMap | EpcError): string {
 }
 
 describe('memMap: the fields and the partial-mapping rule of pci_epc_mem_map()', () => {
-  it('RK3399: pciAddr 0xFF00, size 0x200 maps from 0x0 with mapSize 0x10100 (epc-mapping.md §3.2)', () => {
+  it('RK3399: pciAddr 0xFF00, size 0x200 maps from 0x0 with mapSize 0x10100 (docs/epc-mapping.md §3.2)', () => {
     const { epc } = testbed('rk3399');
     const map = mapOk(epc.memMap(0xff00n, 0x200));
     expect(map.mapPciAddr).toBe(0n);
@@ -227,5 +227,44 @@ describe('EpcMap access and the contract checker', () => {
     mapOk(epc.memMap(0x10n, 1));
     expect(() => epc.checkLeaks(new Set([kept]))).toThrow(/still live/);
     expect(epc.checker.violations.map((v) => v.kind)).toEqual(['leak']);
+  });
+});
+
+describe('a refused map says what was asked and which profile limit it hit', () => {
+  /** One 64 KiB window of 4 KiB pages, no alignment rule. */
+  const oneWindow = (): EpcProfile => ({
+    ...profile('generic'),
+    windows: [{ physBase: 0x4000_0000, size: 64 * KiB, pageSize: 4096 }],
+  });
+
+  it('ENOMEM for a block larger than every window names the largest window', () => {
+    const { epc } = testbed(oneWindow());
+    const refused = epc.memMap(0x10_0000n, 128 * KiB) as EpcError;
+    expect(refused).toBeInstanceOf(EpcError);
+    expect(refused.request).toEqual({ op: 'memMap', pciAddr: 0x10_0000n, size: 128 * KiB });
+    expect(refused.limit).toBe('largest window 0x10000');
+    expect(refused.toString()).toBe(
+      'ENOMEM: memMap 0x100000+0x20000: no outbound window can hold 0x20000 bytes (largest window 0x10000)',
+    );
+  });
+
+  it('ENOMEM for a window held by live maps says how much of it they hold', () => {
+    const { epc } = testbed(oneWindow());
+    const held = mapOk(epc.memMap(0x20_0000n, 48 * KiB));
+    const refused = epc.memMap(0x30_0000n, 32 * KiB) as EpcError;
+    expect(refused.errno).toBe('ENOMEM');
+    expect(refused.limit).toBe(
+      'no free 0x8000-byte block: 0x10000 of the 0x10000 bytes of the 1 window that large are held by live maps',
+    );
+    epc.memUnmap(held);
+    expect(epc.memMap(0x30_0000n, 32 * KiB)).not.toBeInstanceOf(EpcError);
+  });
+
+  it('a translation slot limit is named in the message, with the request', () => {
+    const { epc } = testbed('imx8m');
+    const maps = [0, 1, 2, 3].map((i) => mapOk(epc.memMap(BigInt(i * MiB), 16)));
+    const refused = epc.memMap(BigInt(8 * MiB), 16) as EpcError;
+    expect(refused.toString()).toBe('EINVAL: memMap 0x800000+0x10: no free outbound window (4 iATU slots in use)');
+    for (const m of maps) epc.memUnmap(m);
   });
 });

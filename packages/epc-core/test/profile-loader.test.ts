@@ -40,6 +40,26 @@ describe('parseProfile', () => {
     expect(p.atu).toMatchObject({ slots: 8 });
   });
 
+  it('takes the text of a profile file too, and names a syntax error in one line', () => {
+    expect(parseProfile(JSON.stringify(board), 'board.json')).toEqual(parseProfile(board));
+    expect(() => parseProfile('{ "name": ', 'board.json')).toThrow(/^board\.json: not valid JSON \(/);
+  });
+
+  it("describes an extended profile by what it changed: the parent's words fit the parent only", () => {
+    const rk3588 = BUILTIN_PROFILES.find((b) => b.name === 'rk3588')!;
+    expect(parseProfile({ extends: 'rk3588', name: 'copy' }).description).toBe(rk3588.description);
+    const changed = { extends: 'rk3588', name: 'x', windows: board.windows, atu: board.atu };
+    expect(parseProfile(changed).description).toBe('rk3588 with its own windows, atu');
+    expect(parseProfile({ ...changed, description: 'my board' }).description).toBe('my board');
+  });
+
+  it('an empty or missing description is valid (a case file writes what it read back)', () => {
+    const { description: _none, ...plain } = board;
+    expect(parseProfile(plain).description).toBe('');
+    expect(parseProfile({ ...board, description: '' }).description).toBe('');
+    expect(() => parseProfile({ ...board, description: 7 }, 'my')).toThrow('my.description: must be a string');
+  });
+
   it.each([
     [{ ...board, windows: [] }, 'my.windows: must be a non-empty array'],
     [
@@ -62,7 +82,8 @@ describe('parseProfile', () => {
       { ...board, align: { kind: 'pass-bits', minBits: 8, maxBits: 30, sizeGranule: 256 } },
       'my.align.maxBits: 2^30 exceeds the largest window',
     ],
-    ['rk3399', 'my: must be an object'],
+    ['rk3399', 'my: not valid JSON'],
+    [42, 'my: must be an object'],
   ])('rejects %j with one clear line', (data, message) => {
     expect(() => parseProfile(data, 'my')).toThrow(EpcConfigError);
     expect(() => parseProfile(data, 'my')).toThrow(message);

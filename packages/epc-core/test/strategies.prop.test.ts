@@ -21,7 +21,7 @@ const ceilLog2 = (v: bigint) => (v - 1n).toString(2).replace(/^0$/, '').length;
 
 /**
  * When a single exact mapping of [a, a+s) works, per controller family: written from
- * the controller rules in epc-mapping.md §3, independently of the implementation.
+ * the controller rules in docs/epc-mapping.md §3, independently of the implementation.
  */
 const singleMapWorks: Record<string, (a: bigint, s: bigint) => boolean> = {
   generic: () => true,

@@ -34,6 +34,7 @@ export * from './placement/sgl-builder.js';
 export * from './placement/spdk.js';
 export * from './random.js';
 export * from './target/epfsim-target.js';
+export * from './target/function-account.js';
 export * from './target/sim-clock.js';
 export type * from './target/target.js';
 export * from './trace/index.js';

@@ -16,7 +16,7 @@ const CMD: CommandContext = { nsid: 1, slba: 16n, nlb: 24, blockSize: 512, nsze:
 const IO_READ: DataRequest = request({ length: 24 * 512, sgl: SGL_BYTE, command: CMD });
 const ADMIN_IDENTIFY: DataRequest = request({ length: PAGE, qid: 0, sgl: SGL_BYTE });
 
-/** Expected statuses from reference/nvme-rules.md, by kind (SCT/SC). */
+/** Expected statuses from docs/nvme-rules.md, by kind (SCT/SC). */
 const SPEC_STATUS: Record<InvalidKind, [number, number]> = {
   'prp1-not-dword': [0, 0x13],
   'prp2-direct-offset': [0, 0x13],

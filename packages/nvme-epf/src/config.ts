@@ -17,7 +17,7 @@ export interface NamespaceConfig {
   backend: NamespaceBackendConfig;
 }
 
-/** The choices where the specification, the Linux function and QEMU differ (reference/nvme-rules.md). */
+/** The choices where the specification, the Linux function and QEMU differ (docs/nvme-rules.md). */
 export interface NvmeFunctionOptions {
   /** P-7: a chained PRP list pointer with a page offset: 'strict' 0/13h (spec, QEMU) or 'lenient'. */
   prpChainPointerOffset: 'strict' | 'lenient';
@@ -72,7 +72,7 @@ export interface NvmeFunctionConfig {
   faults: readonly FunctionFaultName[];
 }
 
-/** Default options: the specification's behaviour (reference/nvme-rules.md, oracle defaults). */
+/** Default options: the specification's behaviour (docs/nvme-rules.md, oracle defaults). */
 export const DEFAULT_OPTIONS: Readonly<NvmeFunctionOptions> = Object.freeze({
   prpChainPointerOffset: 'strict',
   checkPrpListQword: true,

@@ -11,7 +11,7 @@
  * spent it, the round resumes at the next SQ on the next poll, and a command whose own work
  * exceeds a bounce buffer runs over polls ({@link ResumableCommand}).
  */
-import { type Epc, EpcError, type EpcMap, STRATEGIES } from '@epfsim/epc-core';
+import { type Epc, EpcError, type EpcMap, faultError, STRATEGIES } from '@epfsim/epc-core';
 import {
   AQA,
   AsyncEventInfoError,
@@ -450,12 +450,15 @@ export class NvmeController {
 
   /** P-9: a failed host access during the data phase is Data Transfer Error (0/04h). */
   dataTransferError(cmd: Command): NvmeStatus {
+    const epc = this.port.lastError;
     this.trace.record({
       kind: 'command-error',
-      message: `data transfer failed: ${this.port.lastError?.toString() ?? 'unknown'}`,
+      message: `data transfer failed: ${epc?.toString() ?? 'unknown'}`,
       qid: cmd.qid,
       cid: cmd.cid,
+      opcode: cmd.opcode,
       status: Status.DATA_XFER_ERROR,
+      ...(epc === null ? {} : { epc }),
     });
     return Status.DATA_XFER_ERROR;
   }
@@ -576,7 +579,12 @@ export class NvmeController {
     this.#refreshTail(sq);
     while (sq.head !== sq.tail && !sq.stalled) {
       if (!this.port.read(sq.entryAddress(sq.head), this.#scratchSqe)) {
-        this.fatal(`SQ ${sq.qid}: fetching entry ${sq.head} for deletion failed`, sq.qid);
+        const epc = this.port.lastError;
+        this.fatal(
+          `SQ ${sq.qid}: fetching entry ${sq.head} for deletion failed (${epc?.toString() ?? ''})`,
+          sq.qid,
+          epc,
+        );
         break;
       }
       sq.head = (sq.head + 1) % sq.size;
@@ -614,9 +622,14 @@ export class NvmeController {
   }
 
   /** Sets CSTS.CFS: a failure the controller cannot report through a CQ (an SQE or CQE access failed). */
-  fatal(message: string, qid?: number): void {
+  fatal(message: string, qid?: number, epc?: EpcError | null): void {
     this.stats.fatalErrors++;
-    this.trace.record({ kind: 'controller-fatal', message, ...(qid !== undefined ? { qid } : {}) });
+    this.trace.record({
+      kind: 'controller-fatal',
+      message,
+      ...(qid !== undefined ? { qid } : {}),
+      ...(epc ? { epc } : {}),
+    });
     this.#state = 'fatal';
     this.regs.csts = setBits(this.regs.csts, CSTS.CFS, 1);
   }
@@ -946,7 +959,8 @@ export class NvmeController {
       const n = Math.min(budget, run, FETCH_ENTRIES);
       const dst = this.#fetchEntries(n);
       if (!this.port.read(sq.entryAddress(sq.head), dst)) {
-        this.fatal(`SQ ${sq.qid}: fetching entry ${sq.head} failed (${this.port.lastError?.toString() ?? ''})`, sq.qid);
+        const epc = this.port.lastError;
+        this.fatal(`SQ ${sq.qid}: fetching entry ${sq.head} failed (${epc?.toString() ?? ''})`, sq.qid, epc);
         return work;
       }
       for (let i = 0; i < n; i++) {
@@ -1017,6 +1031,8 @@ export class NvmeController {
     this.#charged += COMMAND_WORK;
     const cmd = this.#command;
     cmd.load(this.#fetchView, base, sq);
+    // A refused access names this command's EPC error only if it happened while it ran.
+    this.port.lastError = null;
     let result: number;
     if (sq.abortCids?.delete(cmd.cid)) {
       result = Status.ABORT_REQ;
@@ -1063,17 +1079,18 @@ export class NvmeController {
       entry = this.#sizedCqe(cq.entrySize);
       offset = cq.tail * cq.entrySize;
     }
-    let ok: boolean;
+    let failure: EpcError | null = null;
     if (cq.map !== null) {
-      ok = cq.map.write(offset, entry) === null;
+      const fault = cq.map.write(offset, entry);
+      if (fault !== null) failure = faultError(fault);
       this.stats.cqePostsMapped++;
     } else {
-      ok = this.port.write(cq.base + BigInt(offset), entry);
+      if (!this.port.write(cq.base + BigInt(offset), entry)) failure = this.port.lastError;
       this.stats.cqePostsTransferred++;
     }
-    if (!ok) {
+    if (failure !== null) {
       this.stats.commandsDropped++;
-      this.fatal(`CQ ${cq.qid}: writing entry ${cq.tail} failed`, cq.qid);
+      this.fatal(`CQ ${cq.qid}: writing entry ${cq.tail} failed (${failure.toString()})`, cq.qid, failure);
       return false;
     }
     cq.advanceTail();
@@ -1120,12 +1137,16 @@ export class NvmeController {
       lba: cmd?.errorLba ?? 0n,
       nsid: cmd?.nsid ?? 0,
     });
+    // A data phase that failed in the EPC: the refused request and the limit it hit go with it.
+    const epc = status === Status.DATA_XFER_ERROR ? this.port.lastError : null;
     this.trace.record({
       kind: 'command-error',
       message: `SQ ${sq.qid} CID ${cid}${cmd ? ` opcode 0x${cmd.opcode.toString(16)}` : ''}: status ${statusKey(status)}`,
       qid: sq.qid,
       cid,
+      ...(cmd ? { opcode: cmd.opcode } : {}),
       status,
+      ...(epc === null ? {} : { epc }),
     });
   }
 

@@ -48,6 +48,8 @@ export interface NvmeFunction {
   poll(): number;
   /** Host-misbehaviour events, oldest first (the last {@link TRACE_CAPACITY}). */
   readonly trace: readonly TraceEvent[];
+  /** Events recorded since creation, including those the trace ring has dropped. */
+  readonly eventsRecorded: number;
   /** Counters: commands fetched, completed (by status), dropped by resets, interrupts, events. */
   readonly stats: Readonly<FunctionStats>;
   /** The controller's state: disabled, ready (CSTS.RDY), fatal (CSTS.CFS) or shutdown (SHST = 10b). */
@@ -72,6 +74,9 @@ export function createNvmeFunction(epc: Epc, config?: NvmeFunctionConfigInput): 
     poll: () => controller.poll(),
     get trace() {
       return controller.trace.events;
+    },
+    get eventsRecorded() {
+      return controller.trace.total;
     },
     get stats() {
       return controller.stats;

@@ -221,6 +221,10 @@ export class Interrupts {
     }
     // EPERM: a masked MSI-X vector; the EPC set its PBA bit and deliverPending() sends it later.
     if (error instanceof EpcError && error.errno === 'EPERM') return;
-    this.#trace.record({ kind: 'interrupt-failed', message: `${type} vector ${vector}: ${error.toString()}` });
+    this.#trace.record({
+      kind: 'interrupt-failed',
+      message: `${type} vector ${vector}: ${error.toString()}`,
+      ...(error instanceof EpcError ? { epc: error } : {}),
+    });
   }
 }

@@ -3,6 +3,7 @@
  * host breaks is answered on the wire (a status, an asynchronous event or CSTS.CFS) and recorded
  * here, so a user hunting a mapping bug can see what the controller objected to and why.
  */
+import type { EpcError } from '@epfsim/epc-core';
 import type { NvmeStatus } from '@epfsim/nvme-spec-types';
 
 /** What kind of misbehaviour (or notable host-visible event) happened. */
@@ -23,7 +24,11 @@ export interface TraceEvent {
   readonly message: string;
   readonly qid?: number;
   readonly cid?: number;
+  /** The opcode of the failed command (command-error). */
+  readonly opcode?: number;
   readonly status?: NvmeStatus;
+  /** The EPC's answer when the event comes from a refused host access: errno, request, profile limit. */
+  readonly epc?: EpcError;
 }
 
 /** Events kept; older ones are dropped (the ring is for diagnosis, the counters are in stats). */

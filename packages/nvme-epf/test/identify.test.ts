@@ -135,7 +135,7 @@ describe('namespace lists and descriptors', () => {
     expect(identify(h, Cns.NS_ID_DESCRIPTOR_LIST, 9).c.status).toBe(Status.INVALID_NS);
   });
 
-  it('CNS 05h/06h (NVM) answer zeroes, 08h reports the namespace ready', () => {
+  it('CNS 05h/06h (NVM) answer zeroes; 08h names an active namespace or is 0/0Bh', () => {
     const h = up();
     const ns = identify(h, Cns.CSI_NAMESPACE, 1, 0);
     expect(ns.c.status).toBe(0);
@@ -143,10 +143,17 @@ describe('namespace lists and descriptors', () => {
     expect(identify(h, Cns.CSI_CONTROLLER, 0, 0).c.status).toBe(0);
     expect(identify(h, Cns.CSI_NAMESPACE, 1, 2).c.status).toBe(Status.INVALID_FIELD);
     expect(identify(h, Cns.CSI_CONTROLLER, 0, 1).c.status).toBe(Status.INVALID_FIELD);
-    const indep = identify(h, Cns.CSI_INDEPENDENT_NAMESPACE, 1);
-    expect(indep.c.status).toBe(0);
-    expect(indep.data[13]).toBe(1);
     expect(identify(h, Cns.CSI_INDEPENDENT_NAMESPACE, 5).c.status).toBe(Status.INVALID_NS);
+  });
+
+  it('CNS 08h puts NSTAT at byte 14 (Namespace Ready) and leaves ENDGID, bytes 13:12, zero', () => {
+    // NVMe Base 2.0, I/O Command Set Independent Identify Namespace Data Structure: bytes 13:12
+    // ENDGID, byte 14 NSTAT (bit 0 NRDY), bytes 4095:15 reserved.
+    const indep = identify(up(), Cns.CSI_INDEPENDENT_NAMESPACE, 1);
+    expect(indep.c.status).toBe(0);
+    expect(indep.data[14]).toBe(0b1);
+    expect([indep.data[12], indep.data[13]]).toEqual([0, 0]);
+    expect(indep.data.subarray(15).every((b) => b === 0)).toBe(true);
   });
 
   it('an unknown CNS → 0/02h', () => {

@@ -57,6 +57,34 @@ describe('SMART / Health (02h)', () => {
     expect(after.compositeTemperature).toBe(313);
   });
 
+  it('counts by the specification: units read = Compare + Read + Verify blocks, read commands = Compare + Read, writes = Write only', () => {
+    // NVMe 1.4 §5.14.1.2, SMART / Health log: Data Units Read (bytes 47:32) include the blocks of
+    // Compare, Read and Verify; Data Units Written (63:48) those of Write, not Write Zeroes; Host
+    // Read Commands (79:64) count Compare and Read; Host Write Commands (95:80) count Write. Units
+    // are thousands of 512-byte blocks, rounded up: the sums below sit just across 1000.
+    const h = up();
+    const buf = h.alloc(PAGE);
+    h.write(buf, pattern(PAGE));
+    const one = (opcode: number) => h.run(1, { opcode, nsid: 1, ...h.prps(buf, 512), cdw10: 0, cdw12: 0 });
+    expect(one(NvmOpcode.WRITE).status).toBe(0);
+    expect(one(NvmOpcode.READ).status).toBe(0);
+    expect(one(NvmOpcode.COMPARE).status).toBe(0);
+    // 999 blocks verified: with the Read and the Compare, 1001 blocks read, 2 data units.
+    expect(h.run(1, { opcode: NvmOpcode.VERIFY, nsid: 1, cdw10: 8, cdw12: 998 }).status).toBe(0);
+    // 2000 blocks of Write Zeroes: counted nowhere (else units written would be 3).
+    expect(h.run(1, { opcode: NvmOpcode.WRITE_ZEROES, nsid: 1, cdw10: 2048, cdw12: 1999 }).status).toBe(0);
+    const log = getLog(h, Lid.SMART_HEALTH, 512).data;
+    const u128 = (off: number) => new DataView(log.buffer, log.byteOffset).getBigUint64(off, true);
+    expect({
+      dataUnitsRead: u128(32),
+      dataUnitsWritten: u128(48),
+      hostReadCommands: u128(64),
+      hostWriteCommands: u128(80),
+    }).toEqual({ dataUnitsRead: 2n, dataUnitsWritten: 1n, hostReadCommands: 2n, hostWriteCommands: 1n });
+    // The upper halves of the 128-bit counters stay zero.
+    for (const off of [40, 56, 72, 88]) expect(u128(off)).toBe(0n);
+  });
+
   it('counts unsafe shutdowns (reset without SHN), power cycles after shutdown, error log entries', () => {
     const h = up();
     h.run(1, { opcode: 0x7e, nsid: 1 });

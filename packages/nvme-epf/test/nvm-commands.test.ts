@@ -168,10 +168,18 @@ describe('data pointer errors reach the CQE with the right CID, SQID and SQHD (L
     expect(c.status).toBe(Status.PRP_INVALID_OFFSET);
   });
 
-  it('checkPrp1Dword: false accepts PRP1 bits 1:0 (QEMU)', () => {
+  it('checkPrp1Dword: false accepts PRP1 bits 1:0 and moves the data as if they were 0 (P-1)', () => {
     const h = up({ options: { checkPrp1Dword: false } });
-    const buf = h.alloc(PAGE);
-    expect(h.run(1, { opcode: NvmOpcode.READ, nsid: 1, prp1: buf + 2n, cdw12: 0 }).status).toBe(0);
+    const src = h.alloc(PAGE);
+    const dst = h.alloc(PAGE);
+    const data = pattern(512);
+    h.write(src, data);
+    expect(h.run(1, { opcode: NvmOpcode.WRITE, nsid: 1, prp1: src + 2n, cdw12: 0 }).status).toBe(0);
+    h.write(dst, new Uint8Array(PAGE));
+    expect(h.run(1, { opcode: NvmOpcode.READ, nsid: 1, prp1: dst + 2n, cdw12: 0 }).status).toBe(0);
+    // The block holds the 512 bytes from src, and they land at dst, not two bytes later.
+    expect(h.read(dst, 512)).toEqual(data);
+    expect(h.read(dst + 512n, 2)).toEqual(new Uint8Array(2));
   });
 
   it('a data page in a hole of host memory → 0/04h (P-9)', () => {

@@ -275,6 +275,28 @@ export const ID_NS_DLFEAT = {
 /** DLFEAT.READ_BEHAVIOR: what a read of a deallocated block returns. */
 export const DeallocateReadBehavior = { NOT_REPORTED: 0, ZEROES: 1, ONES: 2 } as const;
 
+/**
+ * I/O Command Set Independent Identify Namespace data structure (Identify CNS 08h; NVMe Base 2.0,
+ * "I/O Command Set Independent Identify Namespace Data Structure"; libnvme
+ * `struct nvme_id_independent_id_ns`). The rest of the 4096 bytes is reserved.
+ */
+export const ID_INDEP_NS = {
+  NSFEAT: { off: 0, size: 1 },
+  NMIC: { off: 1, size: 1 },
+  RESCAP: { off: 2, size: 1 },
+  FPI: { off: 3, size: 1 },
+  ANAGRPID: { off: 4, size: 4 },
+  NSATTR: { off: 8, size: 1 },
+  NVMSETID: { off: 10, size: 2 },
+  ENDGID: { off: 12, size: 2 },
+  NSTAT: { off: 14, size: 1 },
+} as const satisfies Record<string, FieldLayout>;
+
+/** NSTAT, Namespace Status (CNS 08h byte 14): bit 0 Namespace Ready. */
+export const ID_INDEP_NS_NSTAT = {
+  NRDY: { bit: 0, len: 1 },
+} as const satisfies Record<string, BitField>;
+
 /** A Power State Descriptor in object form. */
 export type PowerStateDescriptor = StructValues<typeof PSD>;
 
@@ -292,6 +314,9 @@ export type IdentifyControllerInit = StructInit<typeof ID_CTRL> & {
   readonly psd?: readonly StructInit<typeof PSD>[];
 };
 
+/** The I/O Command Set Independent Identify Namespace data structure in object form. */
+export type IndependentIdentifyNamespace = StructValues<typeof ID_INDEP_NS>;
+
 /** Identify Namespace in object form; `lbaf` holds NLBAF + 1 formats. */
 export type IdentifyNamespace = StructValues<typeof ID_NS> & { lbaf: LbaFormat[] };
 /** Input of {@link encodeIdentifyNamespace}: any subset of fields. */
@@ -300,6 +325,7 @@ export type IdentifyNamespaceInit = StructInit<typeof ID_NS> & { readonly lbaf?:
 const ID_CTRL_CODEC = defineStruct(IDENTIFY_DATA_SIZE, ID_CTRL);
 const PSD_CODEC = defineStruct(ID_CTRL_PSD.size, PSD);
 const ID_NS_CODEC = defineStruct(IDENTIFY_DATA_SIZE, ID_NS);
+const ID_INDEP_NS_CODEC = defineStruct(IDENTIFY_DATA_SIZE, ID_INDEP_NS);
 
 /** Throws unless `n` entries fit a table of `max`. */
 function checkCount(what: string, n: number, max: number): void {
@@ -355,6 +381,16 @@ export function decodeIdentifyNamespace(bytes: Uint8Array, offset = 0): Identify
     decodeLbaFormat(view.getUint32(offset + ID_NS_LBAF.off + i * ID_NS_LBAF.size, true)),
   );
   return { ...fields, lbaf };
+}
+
+/** Encodes an I/O Command Set Independent Identify Namespace data structure (4096 bytes); absent fields are zero. */
+export function encodeIndependentIdentifyNamespace(fields: StructInit<typeof ID_INDEP_NS>): Uint8Array {
+  return ID_INDEP_NS_CODEC.encode(fields);
+}
+
+/** Decodes an I/O Command Set Independent Identify Namespace data structure. */
+export function decodeIndependentIdentifyNamespace(bytes: Uint8Array, offset = 0): IndependentIdentifyNamespace {
+  return ID_INDEP_NS_CODEC.read(viewOf(bytes), offset);
 }
 
 /** Namespace Identifier Type of a Namespace Identification Descriptor (NVMe Base 1.4, "Namespace Identification Descriptor"; 2.0 adds CSI). */

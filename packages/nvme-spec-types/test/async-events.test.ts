@@ -42,7 +42,7 @@ describe('Asynchronous Event Request completion DW0 (NVMe Base 1.4 §5.2)', () =
     });
   });
 
-  it('Invalid Doorbell Write Value with log 01h is 0x00010100 (nvme-rules Q-3)', () => {
+  it('Invalid Doorbell Write Value with log 01h is 0x00010100 (docs/nvme-rules.md Q-3)', () => {
     const dw0 = encodeAsyncEvent(
       AsyncEventType.ERROR,
       AsyncEventInfoError.INVALID_DOORBELL_WRITE_VALUE,

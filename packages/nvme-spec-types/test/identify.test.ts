@@ -5,11 +5,13 @@ import {
   DeallocateReadBehavior,
   decodeIdentifyController,
   decodeIdentifyNamespace,
+  decodeIndependentIdentifyNamespace,
   decodeLbaFormat,
   decodeNsIdDescriptors,
   decodeNsidList,
   encodeIdentifyController,
   encodeIdentifyNamespace,
+  encodeIndependentIdentifyNamespace,
   encodeLbaFormat,
   encodeNsIdDescriptors,
   encodeNsidList,
@@ -23,6 +25,8 @@ import {
   ID_CTRL_QES,
   ID_CTRL_SGLS,
   ID_CTRL_VWC,
+  ID_INDEP_NS,
+  ID_INDEP_NS_NSTAT,
   ID_NS,
   ID_NS_DLFEAT,
   ID_NS_FLBAS,
@@ -194,6 +198,27 @@ describe('Identify layouts (NVMe Base 1.4, Identify data structures)', () => {
       ['GUARD_CRC', 4, 4],
     ]);
     expect(DeallocateReadBehavior.ZEROES).toBe(1);
+  });
+
+  it('I/O Command Set Independent Identify Namespace (CNS 08h): ENDGID at 13:12, NSTAT at byte 14', () => {
+    // NVMe Base 2.0, I/O Command Set Independent Identify Namespace Data Structure (libnvme
+    // struct nvme_id_independent_id_ns): bytes 0 NSFEAT, 1 NMIC, 2 RESCAP, 3 FPI, 7:4 ANAGRPID,
+    // 8 NSATTR, 9 reserved, 11:10 NVMSETID, 13:12 ENDGID, 14 NSTAT, 4095:15 reserved.
+    expectLayout(ID_INDEP_NS, [
+      ['NSFEAT', 0, 1],
+      ['NMIC', 1, 1],
+      ['RESCAP', 2, 1],
+      ['FPI', 3, 1],
+      ['ANAGRPID', 4, 4],
+      ['NSATTR', 8, 1],
+      ['NVMSETID', 10, 2],
+      ['ENDGID', 12, 2],
+      ['NSTAT', 14, 1],
+    ]);
+    expectBitFields(ID_INDEP_NS_NSTAT, [['NRDY', 0, 0]]);
+    const bytes = encodeIndependentIdentifyNamespace({ endgid: 0x1234, nstat: 1 });
+    expect([...bytes.subarray(12, 15)]).toEqual([0x34, 0x12, 0x01]);
+    expect(decodeIndependentIdentifyNamespace(bytes)).toMatchObject({ endgid: 0x1234, nstat: 1, nsattr: 0 });
   });
 
   it('capability bit fields', () => {

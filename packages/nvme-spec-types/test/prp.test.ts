@@ -32,7 +32,7 @@ describe('PRP entries (NVMe Base 1.4 §4.3)', () => {
     expect(prpHasReservedBits(0x100004n)).toBe(false);
   });
 
-  it('slots left in a list page (nvme-rules P-5)', () => {
+  it('slots left in a list page (docs/nvme-rules.md P-5)', () => {
     expect(listSlotsFromOffset(0x200f00n, PAGE)).toBe(32);
     expect(listSlotsFromOffset(0x200048n, PAGE)).toBe(503);
     expect(listSlotsFromOffset(0x200000n, PAGE)).toBe(512);

@@ -28,6 +28,7 @@ export const STRATEGIES: Readonly<Record<StrategyName, TransferStrategy>> = {
   dma: observed(dmaStrategy),
 };
 
+export { faultError } from './fault-error.js';
 export {
   STRATEGY_NAMES,
   type StrategyName,

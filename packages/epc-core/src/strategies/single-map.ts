@@ -1,4 +1,5 @@
 import { hex } from '../address.js';
+import { describeAlignRule } from '../align-addr.js';
 import { Atu } from '../atu.js';
 import type { Epc } from '../epc.js';
 import { EpcError } from '../errors.js';
@@ -20,8 +21,9 @@ export function singleMapTransfer(
   direction: TransferDirection,
 ): EpcError | null {
   const mapSize = offset + buf.length;
+  const request = { op: 'mapAddr', pciAddr: mapPciAddr, size: mapSize } as const;
   const physBase = epc.memAllocAddr(mapSize);
-  if (physBase === null) return new EpcError('ENOMEM', `no outbound window can hold ${hex(mapSize)} bytes`);
+  if (physBase === null) return epc.noWindow(mapSize).answering(request);
   const slot = epc.mapAddr(physBase, mapPciAddr, mapSize);
   if (slot instanceof EpcError) {
     epc.memFreeAddr(physBase, mapSize);
@@ -33,9 +35,11 @@ export function singleMapTransfer(
   const last = Atu.translate(slot, physAddr + buf.length - 1);
   let error: EpcError | null = null;
   if (first !== want || last !== want + BigInt(buf.length - 1)) {
+    const limit = describeAlignRule(epc.profile.align);
     error = new EpcError(
       'EFAULT',
       `mapping reaches ${hex(first)}, not ${hex(want)}: the controller cannot map this host address as given`,
+      { request, ...(limit === undefined ? {} : { limit }) },
     );
   } else {
     const fault = direction === 'fromHost' ? epc.slotRead(slot, physAddr, buf) : epc.slotWrite(slot, physAddr, buf);

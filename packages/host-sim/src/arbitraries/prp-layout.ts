@@ -1,6 +1,6 @@
 /**
  * PRP layouts as fast-check values (NVMe Base 1.4 §4.3; rules P-1..P-8 of
- * reference/nvme-rules.md): PRP1 at any dword offset, data pages in physically contiguous runs at
+ * docs/nvme-rules.md): PRP1 at any dword offset, data pages in physically contiguous runs at
  * edge-biased addresses, PRP lists at any qword offset (page aligned, mid-page, in the last slot,
  * sized to fit exactly or one over) chained through further list pages, and garbage in PRP2 when it
  * is reserved. A spec is plain data (it shrinks and prints); {@link writePrpLayout} places it in

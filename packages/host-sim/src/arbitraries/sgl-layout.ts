@@ -1,6 +1,6 @@
 /**
  * SGL layouts as fast-check values (NVMe Base 1.4 §4.4; rules S-1..S-11 of
- * reference/nvme-rules.md): the buffer cut into 1..8 Data Blocks at edge-biased addresses (byte or
+ * docs/nvme-rules.md): the buffer cut into 1..8 Data Blocks at edge-biased addresses (byte or
  * dword granular), Bit Buckets on reads when the controller has them, zero-length Data Blocks, and
  * the descriptors either alone in SGL1 or in a Last Segment or a chain of Segments (each
  * non-last segment carrying data, S-11) at qword-aligned addresses that may cross a page.

@@ -3,7 +3,7 @@
  * driver, the NVMe function and the simulated EPC), next to `nbdkit memory` measured in the same
  * run: the NBD transport's ceiling on this machine. Each server runs as its own process, as a user
  * would run it; when two CPUs or more are there, the server is pinned to CPU 1 and fio to CPU 0
- * (reference/nbd-and-fio.md §3c: unpinned figures swing). The measurement happens in a child
+ * (unpinned, the scheduler moves them and the figures swing by tens of per cent). The measurement happens in a child
  * process (nbd-bench-child.js) because it waits on other processes and the bench is synchronous.
  * Without fio or nbdkit the figure says so and is skipped.
  */

@@ -2,7 +2,7 @@ import type { StrategyName } from '@epfsim/epc-core';
 import { type Figure, figure } from './figure.js';
 import { huntCatalogue, measureCampaign, measureCommandLoop } from './fuzz-bench.js';
 import { measureHostilePolls } from './hostile-poll.js';
-import { type IoBenchResult, type IoBenchSetup, MAX_QUEUE_ENTRIES, openIoBench } from './io-bench.js';
+import { type IoBenchResult, type IoBenchSetup, type IoWorkload, MAX_QUEUE_ENTRIES, openIoBench } from './io-bench.js';
 import { type MachineInfo, machineInfo } from './machine.js';
 import { measureMapEfficiency } from './map-efficiency.js';
 import { collectGarbage } from './measure.js';
@@ -14,7 +14,14 @@ export interface BenchOptions {
   /** Smaller counts, same figures: a run under a minute. */
   readonly quick: boolean;
   readonly progress?: (line: string) => void;
+  /** Only these figure numbers (1..9); absent: all. The raw copy (1) is measured when 2, 3, 4 or 7 need it. */
+  readonly figures?: ReadonlySet<number>;
 }
+
+/** The benchmark's figure numbers. */
+export const FIGURE_NUMBERS = [1, 2, 3, 4, 5, 6, 7, 8, 9] as const;
+/** Figures given as ratios to the raw copy rate (figure 1). */
+const RATIO_FIGURES = [2, 3, 4, 7] as const;
 
 export interface BenchReport {
   readonly machine: MachineInfo;
@@ -47,29 +54,32 @@ export function runBench(options: BenchOptions): BenchReport {
   const repetitions = options.quick ? 3 : 5;
   const say = options.progress ?? (() => {});
   const figures: Figure[] = [];
+  const want = (n: number): boolean => options.figures === undefined || options.figures.has(n);
 
   say('raw copy rate');
-  const raw = measureRawCopy(scale, repetitions);
-  figures.push(
-    figure({
-      id: '1a',
-      title: 'raw random 4 KiB Buffer.copy',
-      value: raw.copies4kPerSecond,
-      unit: 'copies/s',
-      limit: null,
-      target: null,
-    }),
-    figure({
-      id: '1b',
-      title: 'raw 128 KiB Buffer.copy bandwidth',
-      value: raw.bandwidth128kBytesPerSecond / 2 ** 20,
-      unit: 'MiB/s',
-      limit: null,
-      target: null,
-    }),
-  );
+  const needRaw = want(1) || RATIO_FIGURES.some(want);
+  const raw = needRaw ? measureRawCopy(scale, repetitions) : { copies4kPerSecond: 0, bandwidth128kBytesPerSecond: 0 };
+  if (want(1))
+    figures.push(
+      figure({
+        id: '1a',
+        title: 'raw random 4 KiB Buffer.copy',
+        value: raw.copies4kPerSecond,
+        unit: 'copies/s',
+        limit: null,
+        target: null,
+      }),
+      figure({
+        id: '1b',
+        title: 'raw 128 KiB Buffer.copy bandwidth',
+        value: raw.bandwidth128kBytesPerSecond / 2 ** 20,
+        unit: 'MiB/s',
+        limit: null,
+        target: null,
+      }),
+    );
 
-  for (const profile of MAP_EFFICIENCY_PROFILES) {
+  for (const profile of want(6) ? MAP_EFFICIENCY_PROFILES : []) {
     for (const strategy of MAP_EFFICIENCY_STRATEGIES) {
       say(`map efficiency ${profile} ${strategy}`);
       const m = measureMapEfficiency(profile, strategy, options.quick ? 500 : 2000, 6);
@@ -127,33 +137,35 @@ export function runBench(options: BenchOptions): BenchReport {
   const base = { queues: 1, queueEntries: 64, namespaceBytes: IO_NAMESPACE_BYTES } as const;
 
   // Warm-up of the whole stack (the JIT needs tens of thousands of commands), timed for nothing.
-  io('warm-up (not a figure)', { ...base, namespaceBytes: 16 * MiB, profile: 'generic', placement: 'linux' }, (b) => {
-    b.run({ ...rand4k, ops: options.quick ? 15_000 : 30_000, repetitions: 1 });
-    b.run({ ...seq128k, ops: options.quick ? 500 : 1_000, repetitions: 1 });
-  });
+  if ([2, 3, 4, 7].some(want))
+    io('warm-up (not a figure)', { ...base, namespaceBytes: 16 * MiB, profile: 'generic', placement: 'linux' }, (b) => {
+      b.run({ ...rand4k, ops: options.quick ? 15_000 : 30_000, repetitions: 1 });
+      b.run({ ...seq128k, ops: options.quick ? 500 : 1_000, repetitions: 1 });
+    });
   // 2, 3: generic controller, Linux placement.
-  io(
-    '4 KiB random and 128 KiB sequential reads, generic / linux',
-    { ...base, profile: 'generic', placement: 'linux' },
-    (b) => {
-      figures.push(
-        iops4k(
-          '2',
-          '4 KiB random read, QD32, 1 I/O queue, generic, linux placement, mem-map',
-          b.run(rand4k),
-          TARGET_4K,
-        ),
-        bw128k(
-          '3',
-          '128 KiB sequential read, QD32, 1 I/O queue, generic, linux placement, mem-map',
-          b.run(seq128k),
-          TARGET_128K,
-        ),
-      );
-    },
-  );
+  if (want(2) || want(3))
+    io(
+      '4 KiB random and 128 KiB sequential reads, generic / linux',
+      { ...base, profile: 'generic', placement: 'linux' },
+      (b) => {
+        figures.push(
+          iops4k(
+            '2',
+            '4 KiB random read, QD32, 1 I/O queue, generic, linux placement, mem-map',
+            b.run(rand4k),
+            TARGET_4K,
+          ),
+          bw128k(
+            '3',
+            '128 KiB sequential read, QD32, 1 I/O queue, generic, linux placement, mem-map',
+            b.run(seq128k),
+            TARGET_128K,
+          ),
+        );
+      },
+    );
   // 4: the same two on real controllers with the adversarial placement.
-  for (const profile of ['rk3588', 'rk3399'] as const) {
+  for (const profile of want(4) ? (['rk3588', 'rk3399'] as const) : []) {
     const adv = { ...base, profile, placement: 'adversarial' } as const;
     const adv4k = { ...rand4k, ops: options.quick ? 3_000 : 10_000 };
     const adv128k = { ...seq128k, ops: options.quick ? 600 : 2_000 };
@@ -176,9 +188,24 @@ export function runBench(options: BenchOptions): BenchReport {
   }
 
   // 5: fuzz throughput.
+  if (want(5)) measureFuzz(options.quick, repetitions, say, figures);
+  if (want(7)) measureScaling(options.quick, rand4k, base, io, iops4k, figures);
+  if (want(8)) figures.push(memoryFigure(options.quick, say));
+  if (want(10)) faultFigures(options.quick, say, figures);
+  if (want(11)) figures.push(hostileFigure(options.quick, repetitions, say));
+  // 9: fio through `epfsim serve` against nbdkit memory (child process; skipped without fio or nbdkit).
+  if (want(9)) {
+    say('fio 4 KiB random reads through epfsim serve and nbdkit memory (child process)');
+    figures.push(nbdFigure(measureNbdInChild(options.quick)));
+  }
+  return { machine: machineInfo(), quick: options.quick, figures };
+}
+
+/** Figure 5: fuzz throughput, a whole campaign case and the single-command loop. */
+function measureFuzz(quick: boolean, repetitions: number, say: (line: string) => void, figures: Figure[]): void {
   say('fuzz campaign cases on stress');
   collectGarbage();
-  const campaign = measureCampaign(options.quick ? 1_000 : 3_000, repetitions);
+  const campaign = measureCampaign(quick ? 1_000 : 3_000, repetitions);
   figures.push(
     figure({
       id: '5',
@@ -195,7 +222,7 @@ export function runBench(options: BenchOptions): BenchReport {
   );
   say('fuzz campaign cases on stress, placed I/O only');
   collectGarbage();
-  const placedOnly = measureCampaign(options.quick ? 1_000 : 3_000, repetitions, false);
+  const placedOnly = measureCampaign(quick ? 1_000 : 3_000, repetitions, false);
   figures.push(
     figure({
       id: '5-placed',
@@ -207,27 +234,9 @@ export function runBench(options: BenchOptions): BenchReport {
       note: `${placedOnly.cases} cases; (5) over this is what the stateful actions cost: ${(campaign.perSecond / placedOnly.perSecond).toFixed(2)}`,
     }),
   );
-  for (const hunt of huntCatalogue(options.quick ? FAULT_BUDGET_QUICK_MS : FAULT_BUDGET_MS, say)) {
-    figures.push(
-      figure({
-        id: `10-${hunt.fault}`,
-        title: `default campaign (all profiles x placements, seed 1) with --inject ${hunt.fault}: time to the first failing case`,
-        value: hunt.caseId === undefined ? Number.POSITIVE_INFINITY : hunt.elapsedMs / 1000,
-        unit: 's',
-        limit: null,
-        target: FAULT_TARGET_S,
-        targetIsMax: true,
-        targetOn: 'value',
-        note:
-          hunt.caseId === undefined
-            ? `NOT FOUND in ${hunt.cases} cases`
-            : `found at case ${hunt.caseId} (${hunt.cases} cases run): ${hunt.failure}`,
-      }),
-    );
-  }
   say('single-command fuzz loop on stress');
   collectGarbage();
-  const loop = measureCommandLoop(options.quick ? 5_000 : 10_000, repetitions);
+  const loop = measureCommandLoop(quick ? 5_000 : 10_000, repetitions);
   figures.push(
     figure({
       id: '5-loop',
@@ -240,7 +249,17 @@ export function runBench(options: BenchOptions): BenchReport {
       note: `${loop.cases} cases, ${loop.failed} failed; a case: write 1–32 blocks through a fresh adversarial layout, read them back through another, compare, release`,
     }),
   );
+}
 
+/** Figure 7: scaling with I/O queues and with queue depth. */
+function measureScaling(
+  quick: boolean,
+  rand4k: IoWorkload,
+  base: Omit<IoBenchSetup, 'profile' | 'placement'>,
+  io: (what: string, setup: IoBenchSetup, run: (bench: ReturnType<typeof openIoBench>) => void) => void,
+  iops4k: (id: string, title: string, r: IoBenchResult, target: number | null, note?: string) => Figure,
+  figures: Figure[],
+): void {
   // 7: scaling with queues (the same 32 commands in flight, round robin over them) and with queue depth.
   const byQueues: IoBenchResult[] = [];
   for (const queues of [1, 4, 16, 64]) {
@@ -257,7 +276,7 @@ export function runBench(options: BenchOptions): BenchReport {
       );
       if (queues === 64) {
         // fio style, for comparison: QD32 on every queue, so 64 times the commands in flight.
-        const all = b.run({ ...rand4k, ops: options.quick ? 10_000 : 20_000 });
+        const all = b.run({ ...rand4k, ops: quick ? 10_000 : 20_000 });
         figures.push(
           iops4k(
             '7-queues-64xQD32',
@@ -305,58 +324,75 @@ export function runBench(options: BenchOptions): BenchReport {
       );
     });
   }
+}
 
-  // 11: the hostile commands of issue 15 (item 3): the longest single poll() they cause.
+/** Figure 10: the default campaign with each catalogued fault injected, and the time to its first failing case. */
+function faultFigures(quick: boolean, say: (line: string) => void, figures: Figure[]): void {
+  for (const hunt of huntCatalogue(quick ? FAULT_BUDGET_QUICK_MS : FAULT_BUDGET_MS, say)) {
+    figures.push(
+      figure({
+        id: `10-${hunt.fault}`,
+        title: `default campaign (all profiles x placements, seed 1) with --inject ${hunt.fault}: time to the first failing case`,
+        value: hunt.caseId === undefined ? Number.POSITIVE_INFINITY : hunt.elapsedMs / 1000,
+        unit: 's',
+        limit: null,
+        target: FAULT_TARGET_S,
+        targetIsMax: true,
+        targetOn: 'value',
+        note:
+          hunt.caseId === undefined
+            ? `NOT FOUND in ${hunt.cases} cases`
+            : `found at case ${hunt.caseId} (${hunt.cases} cases run): ${hunt.failure}`,
+      }),
+    );
+  }
+}
+
+/** Figure 11: the hostile commands of issue 15 (item 3), and the longest single poll() they cause. */
+function hostileFigure(quick: boolean, repetitions: number, say: (line: string) => void): Figure {
   say('hostile commands: the longest single poll()');
   collectGarbage();
-  const hostile = measureHostilePolls(options.quick ? 2 : repetitions, (name) => say(`  ${name}`));
+  const hostile = measureHostilePolls(quick ? 2 : repetitions, (name) => say(`  ${name}`));
   const worst = hostile.reduce((a, b) => (b.longestPollMs > a.longestPollMs ? b : a));
-  figures.push(
-    figure({
-      id: '11',
-      title: `longest single poll() over the hostile commands of issue 15 (${hostile.length} scenarios, each on a fresh controller; median of ${options.quick ? 2 : repetitions} runs after a warm-up)`,
-      value: worst.longestPollMs,
-      unit: 'ms',
-      limit: null,
-      target: TARGET_LONGEST_POLL_MS,
-      targetIsMax: true,
-      targetOn: 'value',
-      note: hostile
-        .map(
-          (h) =>
-            `${h.name}: ${h.longestPollMs.toFixed(1)} ms (worst run ${h.worstPollMs.toFixed(1)}), ${h.polls} polls, ${h.statuses}`,
-        )
-        .join('; '),
-    }),
-  );
+  return figure({
+    id: '11',
+    title: `longest single poll() over the hostile commands of issue 15 (${hostile.length} scenarios, each on a fresh controller; median of ${quick ? 2 : repetitions} runs after a warm-up)`,
+    value: worst.longestPollMs,
+    unit: 'ms',
+    limit: null,
+    target: TARGET_LONGEST_POLL_MS,
+    targetIsMax: true,
+    targetOn: 'value',
+    note: hostile
+      .map(
+        (h) =>
+          `${h.name}: ${h.longestPollMs.toFixed(1)} ms (worst run ${h.worstPollMs.toFixed(1)}), ${h.polls} polls, ${h.statuses}`,
+      )
+      .join('; '),
+  });
+}
 
-  // 8: memory of a long run spread over the 64-bit space, in a child process.
-  const commands = options.quick ? 100_000 : 1_000_000;
+/** Figure 8: memory of a long run spread over the 64-bit space, in a child process. */
+function memoryFigure(quick: boolean, say: (line: string) => void): Figure {
+  const commands = quick ? 100_000 : 1_000_000;
   say(`memory: ${commands.toLocaleString('en-US')} commands over the 64-bit space (child process)`);
   collectGarbage();
   const mem = measureMemoryInChild(commands);
-  figures.push(
-    figure({
-      id: '8',
-      title: `peak RSS of ${commands.toLocaleString('en-US')} 4 KiB commands, buffers over the whole 64-bit space`,
-      value: mem.peakRssKiB / KiB,
-      unit: 'MiB',
-      limit: null,
-      target: TARGET_PEAK_RSS_MIB,
-      targetIsMax: true,
-      targetOn: 'value',
-      note:
-        `child process, peak RSS ${mem.peakRssKiB.toLocaleString('en-US')} KiB (VmHWM; resourceUsage().maxRSS ` +
-        `${mem.maxRssKiB.toLocaleString('en-US')} KiB counts the parent at fork); generic, adversarial placement, half writes, ` +
-        `16 MiB namespace; ${(mem.residentBytes / KiB).toFixed(0)} KiB of host pages left at the end; ${mem.seconds.toFixed(1)} s` +
-        (options.quick ? '; quick run: 100,000 commands instead of 1,000,000' : ''),
-    }),
-  );
-
-  // 9: fio through `epfsim serve` against nbdkit memory (child process; skipped without fio or nbdkit).
-  say('fio 4 KiB random reads through epfsim serve and nbdkit memory (child process)');
-  figures.push(nbdFigure(measureNbdInChild(options.quick)));
-  return { machine: machineInfo(), quick: options.quick, figures };
+  return figure({
+    id: '8',
+    title: `peak RSS of ${commands.toLocaleString('en-US')} 4 KiB commands, buffers over the whole 64-bit space`,
+    value: mem.peakRssKiB / KiB,
+    unit: 'MiB',
+    limit: null,
+    target: TARGET_PEAK_RSS_MIB,
+    targetIsMax: true,
+    targetOn: 'value',
+    note:
+      `child process, peak RSS ${mem.peakRssKiB.toLocaleString('en-US')} KiB (VmHWM; resourceUsage().maxRSS ` +
+      `${mem.maxRssKiB.toLocaleString('en-US')} KiB counts the parent at fork); generic, adversarial placement, half writes, ` +
+      `16 MiB namespace; ${(mem.residentBytes / KiB).toFixed(0)} KiB of host pages left at the end; ${mem.seconds.toFixed(1)} s` +
+      (quick ? '; quick run: 100,000 commands instead of 1,000,000' : ''),
+  });
 }
 
 /** Human-readable table: each figure next to its limit, ratio and target. */

@@ -331,7 +331,8 @@ export const CASE_V2_SHAPE: Shape = object(
 
 const queueV1 = (withQid: boolean): Shape =>
   object({
-    ...(withQid ? { qid: required(integer(1, U16)) } : {}),
+    // Files version 1 wrote the admin queue's qid too (always 0).
+    ...(withQid ? { qid: required(integer(1, U16)) } : { qid: optional({ kind: 'const', value: 0 }) }),
     sqAddr: required(address),
     cqAddr: required(address),
     depth: required(integer(2, QUEUE_MAX_ENTRIES)),

@@ -87,7 +87,9 @@ import type { GrantId } from '../memory/grant-table.js';
 import type { HostMemory } from '../memory/host-memory.js';
 import { formatRange, type HostRange, rangeEnd, rangesOverlap } from '../memory/host-range.js';
 import { createTestbed, type Testbed } from '../target/epfsim-target.js';
+import type { FunctionAccount } from '../target/function-account.js';
 import type { NvmeTarget } from '../target/target.js';
+import { withFunctionAccount } from './case-account.js';
 import {
   type CaseBytes,
   type CaseCommand,
@@ -124,6 +126,8 @@ export interface ReplayOptions {
    * case's memory), for comparing two targets ({@link CommandReport.written}). Default false.
    */
   readonly captureWrites?: boolean;
+  /** Put the function's whole event trace into {@link CaseReport.account} (--verbose). Default false. */
+  readonly events?: boolean;
 }
 
 /** Host memory a replay places the case in; it must tell whether a range is all RAM. */
@@ -209,6 +213,8 @@ export interface CaseReport {
     readonly leaks: number;
     readonly protocolViolations: number;
   };
+  /** The in-process function's own account (case-account.ts), when the case failed or events were asked for. */
+  readonly account?: FunctionAccount;
 }
 
 /** The first thing that went wrong, as one line (for summaries and fuzz reports); undefined when ok. */
@@ -248,7 +254,7 @@ export function opcodeText(qid: number, opcode: number): string {
 export function replayCase(c: CaseFile, options: ReplayOptions = {}): CaseReport {
   const testbed = openCaseTestbed(c);
   try {
-    return replayCaseOn(c, testbedReplayBed(testbed), options);
+    return withFunctionAccount(replayCaseOn(c, testbedReplayBed(testbed), options), testbed, options.events ?? false);
   } finally {
     testbed.close();
   }

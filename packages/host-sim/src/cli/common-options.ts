@@ -1,12 +1,19 @@
+import { closeSync, openSync, statSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
 import { STRATEGY_NAMES } from '@epfsim/epc-core';
+import type { NamespaceBackendConfig } from '@epfsim/nvme-epf';
 import { FAULT_CATALOGUE } from '@epfsim/nvme-epf';
 import type { NvmeDriverOptions } from '../driver/driver-options.js';
 import type { NvmeDriver } from '../driver/nvme-driver.js';
 import type { PlacementPolicy } from '../placement/layout.js';
 import { PLACEMENT_NAMES } from '../placement/placement-factory.js';
 import type { Testbed } from '../target/epfsim-target.js';
-import { openEpfsimTarget, TARGET_KINDS, type TargetChoice } from '../target/open-target.js';
+import {
+  type BringUpFailureObserver,
+  openEpfsimTarget,
+  TARGET_KINDS,
+  type TargetChoice,
+} from '../target/open-target.js';
 import { parseChoice, parseInteger, parseSize } from './options.js';
 import { resolveProfile } from './resolve-profile.js';
 import { UsageError } from './usage-error.js';
@@ -19,17 +26,27 @@ export const TESTBED_FLAGS = {
   seed: { type: 'string' },
   'ns-size': { type: 'string' },
   'block-size': { type: 'string' },
+  backend: { type: 'string' },
   target: { type: 'string' },
   inject: { type: 'string', multiple: true },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
+/** The placement that breaks rules on purpose: `epfsim fuzz` only, never a verified workload. */
+export const INVALID_PLACEMENT = 'invalid';
+/** The placements a verified workload (run, serve) takes. */
+const WORKLOAD_PLACEMENTS = PLACEMENT_NAMES.filter((p) => p !== INVALID_PLACEMENT);
+
 export const TESTBED_FLAGS_HELP = `testbed:
   --profile NAME|FILE.json   controller profile (default ${'`'}rk3588${'`'}); see 'epfsim profiles'
   --strategy NAME            ${STRATEGY_NAMES.join(' | ')} (default mem-map)
-  --placement NAME           ${PLACEMENT_NAMES.join(' | ')} (default adversarial)
+  --placement NAME           ${WORKLOAD_PLACEMENTS.join(' | ')} (default adversarial; '${INVALID_PLACEMENT}',
+                             which breaks rules on purpose, is for 'epfsim fuzz')
   --seed N                   seed of every random choice (default 1)
   --ns-size SIZE             namespace size (default 1g)
   --block-size 512|4096      logical block size (default 512)
+  --backend ram|null|FILE    where the namespace keeps its data (default ram): null keeps none, a file
+                             path keeps it across runs (created if missing, extended to --ns-size);
+                             Flush and FUA writes reach the disk (fdatasync) before they complete
   --target epfsim|qemu       the controller to drive: epfsim (default, the in-process function on the
                              profile's EPC) or qemu (QEMU 7.2's NVMe controller over qtest; needs
                              qemu-system-x86_64; placements stay in its 240 MiB of guest RAM, and the
@@ -40,6 +57,24 @@ export const TESTBED_FLAGS_HELP = `testbed:
 
 /** The flags' choice of target, profile, strategy, placement and namespace. */
 export type TestbedChoice = TargetChoice;
+
+/** The backends named by a word; anything else is a file path (`./ram` for a file called ram). */
+const NAMED_BACKENDS = ['ram', 'null'] as const;
+
+/** --backend: a named backend, or a file that can be opened for reading and writing. */
+export function parseBackend(text: string): NamespaceBackendConfig {
+  if (text === 'ram' || text === 'null') return { kind: text };
+  if (text === '') throw new UsageError(`--backend: give ${NAMED_BACKENDS.join(', ')} or a file path`);
+  try {
+    if (statSync(text, { throwIfNoEntry: false })?.isDirectory() === true)
+      throw new UsageError(`--backend: ${text} is a directory; give a file path`);
+    closeSync(openSync(text, 'a+'));
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`--backend: cannot open ${text}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  return { kind: 'file', path: text };
+}
 
 export const TESTBED_DEFAULTS = {
   target: 'epfsim',
@@ -70,9 +105,12 @@ export function resolveTestbedFlags(values: FlagValues): TestbedChoice {
   if (unknown !== undefined) throw new UsageError(`--inject: unknown fault '${unknown}' (known: ${known.join(', ')})`);
   if (faults.length > 0 && target !== 'epfsim')
     throw new UsageError(`--inject: faults are injected into epfsim, not ${target}`);
+  if (values.backend !== undefined && target !== 'epfsim')
+    throw new UsageError(`--backend applies to the epfsim target; QEMU keeps its own disk image`);
   return {
     target,
     ...(faults.length === 0 ? {} : { faults }),
+    ...(values.backend === undefined ? {} : { backend: parseBackend(values.backend) }),
     profile: resolveProfile(values.profile ?? TESTBED_DEFAULTS.profile),
     strategy: parseChoice(values.strategy ?? TESTBED_DEFAULTS.strategy, '--strategy', STRATEGY_NAMES),
     placement: parseChoice(values.placement ?? TESTBED_DEFAULTS.placement, '--placement', PLACEMENT_NAMES),
@@ -96,8 +134,9 @@ export interface OpenTestbed {
 export function openTestbed(
   choice: TestbedChoice,
   driverOptions: Omit<NvmeDriverOptions, 'placement' | 'seed'> = {},
+  onBringUpFailure?: BringUpFailureObserver,
 ): OpenTestbed {
   if (choice.target !== 'epfsim') throw new UsageError(`--target ${choice.target}: this command drives epfsim only`);
-  const { testbed, placement, driver } = openEpfsimTarget(choice, driverOptions);
+  const { testbed, placement, driver } = openEpfsimTarget(choice, driverOptions, onBringUpFailure);
   return { testbed, placement, driver };
 }

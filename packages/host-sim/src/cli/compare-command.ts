@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROFILE_NAMES, STRATEGY_NAMES } from '@epfsim/epc-core';
@@ -17,6 +17,7 @@ import { renderReportHtml } from '../compare/report-html.js';
 import type { CommandContext } from './command.js';
 import { resolveTestbedFlags, TESTBED_DEFAULTS } from './common-options.js';
 import { parseChoice, parseInteger } from './options.js';
+import { checkOutDir, ensureDir } from './out-dir.js';
 import { createProgress } from './progress.js';
 import { resolveProfile } from './resolve-profile.js';
 import { EXIT_OK, UsageError } from './usage-error.js';
@@ -36,7 +37,8 @@ ${COMPARE_PLACEMENTS.join(' and ')} placements on every controller profile with 
 strategy, and prints a table per profile: commands failed (and with which status), map calls
 and ATU programs per command, partial maps, slot high-water mark, bytes per map and the
 simulator's own throughput. It also writes ${REPORT_JSON} and a self-contained ${REPORT_HTML}
-(inline SVG: failure rates, map calls per command, where failing host addresses sat).
+(inline SVG: failure rates, map calls per command, where failing host addresses sat); with
+--json, only when --out names where.
 Failed commands are results, not errors: exit 0 when the comparison ran, 2 for a bad option.
 
 options:
@@ -45,8 +47,10 @@ options:
   --strategy NAME      a strategy to compare (repeatable; 'all' or default: ${STRATEGY_NAMES.join(', ')})
   --ios N              I/Os per cell (default ${DEFAULT_IOS}, ${QUICK_IOS} with --quick)
   --seed N             seed of the placements, offsets and data (default ${TESTBED_DEFAULTS.seed})
-  --out DIR            where ${REPORT_JSON} and ${REPORT_HTML} go (default: the current directory)
+  --out DIR            where ${REPORT_JSON} and ${REPORT_HTML} go (default: the current directory,
+                       or nowhere with --json); checked before the matrix runs
   --json               the report (the same as ${REPORT_JSON}) on stdout instead of the tables
+                       (docs/json/compare.schema.json); files are written only with --out
 
 The same seed gives the same counts; only the throughput columns vary from run to run.`;
 
@@ -66,9 +70,9 @@ function writeReports(out: string, report: CompareReport): string[] {
     [join(out, REPORT_JSON), `${JSON.stringify(report, null, 2)}\n`],
     [join(out, REPORT_HTML), renderReportHtml(report)],
   ];
+  ensureDir(out, '--out');
   for (const [path, text] of files) {
     try {
-      mkdirSync(out, { recursive: true });
       writeFileSync(path, text);
     } catch (error) {
       throw new UsageError(`--out: cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
@@ -101,8 +105,9 @@ export async function compareCommand(ctx: CommandContext, args: readonly string[
       : expandAll(values.strategy, STRATEGY_NAMES).map((s) => parseChoice(s, '--strategy', STRATEGY_NAMES));
   const ios = values.ios === undefined ? undefined : parseInteger(values.ios, '--ios', 1, MAX_IOS);
   const { seed } = resolveTestbedFlags({ seed: values.seed });
-  const out = values.out ?? process.cwd();
-  if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--out: ${out} is not a directory`);
+  // --json is the report on stdout: files in the current directory only when asked for.
+  const out = values.out ?? (ctx.json ? undefined : process.cwd());
+  if (out !== undefined) checkOutDir(out, '--out');
 
   const matrix = compareMatrix({
     quick,
@@ -114,7 +119,7 @@ export async function compareCommand(ctx: CommandContext, args: readonly string[
   const progress = createProgress({ stream: ctx.stderr, enabled: !ctx.json });
   const report = await runCompare(matrix, { onProgress: (p) => progress.update(() => progressLine(p)) });
   progress.done();
-  const written = writeReports(out, report);
+  const written = out === undefined ? [] : writeReports(out, report);
   if (ctx.json) {
     ctx.out(JSON.stringify(report, null, 2));
   } else {

@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROFILE_NAMES, STRATEGY_NAMES } from '@epfsim/epc-core';
 import { serializeCaseFile } from '../case-file/parse-case-file.js';
-import { firstFailure } from '../case-file/replay-case.js';
+import { type CaseReport, firstFailure, replayCase } from '../case-file/replay-case.js';
 import { qemuFuzzTarget, qemuOptionsFor } from '../differential/fuzz-target.js';
 import {
   type CaseVerdict,
@@ -23,9 +23,12 @@ import type { CampaignPlan, Shard } from '../fuzz/campaign-plan.js';
 import type { CaseRunner, FuzzTarget } from '../fuzz/fuzz-case.js';
 import { PLACEMENT_NAMES } from '../placement/placement-factory.js';
 import { QemuCaseRunner } from '../qemu/qemu-case-runner.js';
+import { formatFunctionAccount } from '../target/function-account.js';
 import type { CommandContext } from './command.js';
 import { resolveTestbedFlags, TESTBED_DEFAULTS, TESTBED_FLAGS } from './common-options.js';
+import { JSON_OUTPUT_VERSION } from './json-output.js';
 import { parseDuration, parseInteger } from './options.js';
+import { checkOutDir, ensureDir } from './out-dir.js';
 import { createProgress } from './progress.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from './usage-error.js';
 
@@ -61,9 +64,12 @@ campaign:
   --workers N                   worker threads, each running a deterministic slice (default 1)
   --shard K/N                   run slice K of N (cases i with i mod N = K-1); the N slices
                                 together are exactly the unsharded campaign
-  --out DIR                     where case files are written (default: the current directory)
+  --out DIR                     where case files are written (default: the current directory);
+                                checked (created, written to) before the campaign starts
   --json                        the result as JSON on stdout (cases run, failures, counts per
-                                profile x placement, cases/s, every case's id and seed)
+                                profile x placement, cases/s, every case's id and seed;
+                                docs/json/fuzz.schema.json)
+  --verbose                     with each failure, the function's event trace on its shrunk case
 controller:
   --strategy NAME               ${STRATEGY_NAMES.join(' | ')} (default ${TESTBED_DEFAULTS.strategy})
   --ns-size SIZE                namespace size (default ${TESTBED_DEFAULTS.nsSize}; ${DEFAULT_DIFFERENTIAL_NS_SIZE} with --differential)
@@ -82,6 +88,9 @@ reference:
                                 ${DEFAULT_DIFFERENTIAL_CASES} cases
   --compat                      with --differential: epfsim runs with QEMU_COMPAT_OPTIONS instead of
                                 the specification's defaults
+
+A failure names its root cause as the function saw it (the EPC error behind a Data Transfer
+Error, the event that set CSTS.CFS), in the failure line and in the case file's description.
 
 exit status: 0 no case failed; 1 a case failed (its shrunk case file is written and its path
 printed); 2 bad flags.`;
@@ -153,7 +162,8 @@ export async function fuzzCommand(ctx: CommandContext, args: readonly string[]):
     throw new UsageError('--workers: one QEMU serves the whole campaign; run several with --shard K/N instead');
   const shard = values.shard === undefined ? { index: 0, count: 1 } : parseShard(values.shard);
   const out = values.out ?? process.cwd();
-  if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--out: ${out} is not a directory`);
+  // A failure found after an hour must not be lost to an unwritable folder: check it now.
+  checkOutDir(out, '--out');
 
   const plan: CampaignPlan = { targets, seed, cases, shard };
   const label = (o: CaseOutcome) => {
@@ -197,11 +207,14 @@ export async function fuzzCommand(ctx: CommandContext, args: readonly string[]):
   progress.done();
   const written = result.failures.map((f) => writeCase(f, plan, out, values));
   const compat = values.compat === true;
+  // The function's whole trace on each shrunk case (it replays in a moment, without the generator).
+  const traced =
+    ctx.verbose && !onQemu ? result.failures.map((f) => replayCase(f.shrunk.caseFile, { events: true })) : [];
   if (ctx.json) {
-    const json = resultJson(result, plan, written);
+    const json = { version: JSON_OUTPUT_VERSION, ...resultJson(result, plan, written, traced) };
     ctx.out(JSON.stringify(differential ? { ...json, differential: tallyJson(tally, compat) } : json, null, 2));
   } else {
-    report(ctx, result, plan, written);
+    report(ctx, result, plan, written, traced);
     if (onQemu && !differential)
       ctx.out('  target qemu: the EPC checks (isolation, bus faults, leaks) are not applicable');
     if (differential) for (const line of tallyLines(tally, compat)) ctx.out(line);
@@ -326,11 +339,9 @@ function writeCase(
     `--strategy ${values.strategy ?? t.strategy}`,
     `--seed ${plan.seed}`,
   ].join(' ');
-  const description =
-    `${commandLine}: case ${f.outcome.id} (case seed ${f.outcome.seed}), shrunk in ${f.shrunk.shrinkRuns} runs ` +
-    `to ${f.shrunk.caseFile.steps.length} step(s). ${firstFailure(f.shrunk.report) ?? ''}`;
+  const description = `${commandLine}: case ${f.outcome.id} (case seed ${f.outcome.seed}), ${shrinkText(f)}`;
+  ensureDir(out, '--out');
   try {
-    mkdirSync(out, { recursive: true });
     writeFileSync(path, `${JSON.stringify(serializeCaseFile({ ...f.shrunk.caseFile, description }), null, 2)}\n`);
   } catch (error) {
     throw new UsageError(`--out: cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
@@ -338,11 +349,27 @@ function writeCase(
   return path;
 }
 
+/** How shrinking went, and the shrunk case's failure; or that the case did not fail again. */
+function shrinkText(f: CampaignFailure): string {
+  if (!f.shrunk.reproduced)
+    return (
+      `not shrunk: it passed when run again, so its outcome depends on something outside the case ` +
+      `(timing, the reference's state); the case file is the case as first run. ${f.outcome.failure ?? ''}`
+    );
+  return `shrunk in ${f.shrunk.shrinkRuns} runs to ${f.shrunk.caseFile.steps.length} step(s): ${firstFailure(f.shrunk.report) ?? ''}`;
+}
+
 function rate(r: CampaignResult): number {
   return r.elapsedMs > 0 ? Math.round((r.casesRun / r.elapsedMs) * 1000) : r.casesRun;
 }
 
-function report(ctx: CommandContext, r: CampaignResult, plan: CampaignPlan, written: readonly string[]): void {
+function report(
+  ctx: CommandContext,
+  r: CampaignResult,
+  plan: CampaignPlan,
+  written: readonly string[],
+  traced: readonly CaseReport[],
+): void {
   const shard = r.shard.count > 1 ? `, shard ${r.shard.index + 1}/${r.shard.count}` : '';
   const workers = r.workers > 1 ? `, ${r.workers} workers` : '';
   ctx.out(
@@ -357,15 +384,20 @@ function report(ctx: CommandContext, r: CampaignResult, plan: CampaignPlan, writ
     ctx.out(
       `FAILED ${t.profile.name} x ${t.placement}: case ${f.outcome.id} (seed ${f.outcome.seed}): ${f.outcome.failure}`,
     );
-    ctx.out(
-      `  shrunk in ${f.shrunk.shrinkRuns} runs to ${f.shrunk.caseFile.steps.length} step(s): ${firstFailure(f.shrunk.report)}`,
-    );
+    ctx.out(`  ${shrinkText(f)}`);
     ctx.out(`  case file: ${written[i]}`);
     ctx.out(`  replay it: epfsim replay ${written[i]}`);
+    const account = traced[i]?.account ?? f.shrunk.report.account;
+    if (account !== undefined) for (const line of formatFunctionAccount(account)) ctx.out(line);
   });
 }
 
-function resultJson(r: CampaignResult, plan: CampaignPlan, written: readonly string[]): Record<string, unknown> {
+function resultJson(
+  r: CampaignResult,
+  plan: CampaignPlan,
+  written: readonly string[],
+  traced: readonly CaseReport[],
+): Record<string, unknown> {
   const names = (o: CaseOutcome) => {
     const t = plan.targets[o.target] as FuzzTarget;
     return { profile: t.profile.name, placement: t.placement };
@@ -388,10 +420,14 @@ function resultJson(r: CampaignResult, plan: CampaignPlan, written: readonly str
       shrunk: {
         runs: f.shrunk.shrinkRuns,
         steps: f.shrunk.caseFile.steps.length,
-        failure: firstFailure(f.shrunk.report),
+        failure: firstFailure(f.shrunk.report) ?? f.outcome.failure,
         path: f.shrunk.path,
+        reproduced: f.shrunk.reproduced,
       },
       caseFile: written[i],
+      ...((traced[i]?.account ?? f.shrunk.report.account) === undefined
+        ? {}
+        : { account: traced[i]?.account ?? f.shrunk.report.account }),
     })),
     cases: r.outcomes.map((o) => ({
       id: o.id,

@@ -1,7 +1,11 @@
 import { UsageError } from './usage-error.js';
 
+/** A negative number where only counts and sizes make sense. */
+const NEGATIVE = /^\s*-\d/;
+
 /** Parses a size with an optional binary suffix: 4k, 128K, 1m, 2G, 512 (bytes). */
 export function parseSize(text: string, flag: string): number {
+  if (NEGATIVE.test(text)) throw new UsageError(`${flag}: '${text}' is negative; a size is a positive number of bytes`);
   const match = /^(\d+)([kmgt]?)(i?b)?$/i.exec(text.trim());
   if (match === null) throw new UsageError(`${flag}: '${text}' is not a size (examples: 4096, 4k, 128k, 1m)`);
   const scale = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[
@@ -14,6 +18,8 @@ export function parseSize(text: string, flag: string): number {
 
 /** Parses a whole number within [min, max]. */
 export function parseInteger(text: string, flag: string, min: number, max: number): number {
+  if (NEGATIVE.test(text))
+    throw new UsageError(`${flag}: '${text}' is negative; give a whole number from ${min} to ${max}`);
   if (!/^\d+$/.test(text.trim())) throw new UsageError(`${flag}: '${text}' is not a whole number`);
   const value = Number(text);
   if (value < min || value > max) throw new UsageError(`${flag}: ${value} is outside ${min}..${max}`);
@@ -22,6 +28,7 @@ export function parseInteger(text: string, flag: string, min: number, max: numbe
 
 /** Parses a duration: 30, 30s, 500ms, 2m. Returns milliseconds. */
 export function parseDuration(text: string, flag: string): number {
+  if (NEGATIVE.test(text)) throw new UsageError(`${flag}: '${text}' is negative; give a duration such as 10s`);
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
   if (match === null) throw new UsageError(`${flag}: '${text}' is not a duration (examples: 10s, 500ms, 2m)`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];

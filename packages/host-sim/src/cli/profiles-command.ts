@@ -1,17 +1,23 @@
 import { BUILTIN_PROFILES, type EpcProfile, hex } from '@epfsim/epc-core';
 import type { CommandContext } from './command.js';
+import { JSON_OUTPUT_VERSION } from './json-output.js';
 import { resolveProfile } from './resolve-profile.js';
+import { UsageError } from './usage-error.js';
 
 export const PROFILES_HELP = `usage: epfsim profiles [NAME|FILE.json] [--json]
 
 Lists the built-in controller profiles, or describes one (a built-in name or a JSON
-profile file, which is validated).`;
+profile file, which is validated). --json prints { version, profiles: [...] }
+(docs/json/profiles.schema.json).`;
 
 /** `epfsim profiles`: list or describe controller profiles. */
 export function profilesCommand(ctx: CommandContext, args: readonly string[]): number {
+  const flag = args.find((a) => a.startsWith('-'));
+  if (flag !== undefined)
+    throw new UsageError(`unknown option '${flag}' (profiles takes names or .json files, and --json)`);
   const profiles = args.length === 0 ? BUILTIN_PROFILES : args.map(resolveProfile);
   if (ctx.json) {
-    ctx.out(JSON.stringify(profiles, null, 2));
+    ctx.out(JSON.stringify({ version: JSON_OUTPUT_VERSION, profiles }, null, 2));
   } else if (args.length === 0) {
     const width = Math.max(...profiles.map((p) => p.name.length));
     for (const p of profiles) ctx.out(`${p.name.padEnd(width)}  ${p.description}`);

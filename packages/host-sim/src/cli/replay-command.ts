@@ -12,7 +12,9 @@ import {
   replayCase,
   statusCode,
 } from '../case-file/replay-case.js';
+import { formatFunctionAccount } from '../target/function-account.js';
 import type { CommandContext } from './command.js';
+import { JSON_OUTPUT_VERSION } from './json-output.js';
 import { parseInteger } from './options.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from './usage-error.js';
 
@@ -33,7 +35,12 @@ malformed interrupt message fails it. Version 1 case files are read too.
   --timeout MS    simulated milliseconds a command may take (default ${CASE_COMMAND_TIMEOUT_MS})
   --inject NAME   inject a named fault as well as the case's own (docs/faults.md); repeatable
   --schema        print the JSON Schema of case files (docs/case-file.schema.json) and exit
-  --json          print per-step and per-command results as JSON on stdout
+  --json          print per-step and per-command results as JSON on stdout (docs/json/replay.schema.json)
+  --verbose       also print the function's event trace
+
+A failed command or step is followed by the function's own account: the EPC error behind a
+Data Transfer Error (errno, the refused memMap request, the profile limit it hit), or the event
+that set CSTS.CFS.
 
 exit status: 0 every expectation holds; 1 one failed (the step or command and what it got are
 printed); 2 the file cannot be read or is not a valid case (one line naming the field).`;
@@ -57,7 +64,7 @@ export function replayCommand(ctx: CommandContext, args: readonly string[]): num
     values.timeout === undefined ? CASE_COMMAND_TIMEOUT_MS : parseInteger(values.timeout, '--timeout', 1, 3_600_000);
   const parsed = parseCaseFile(readJson(file), 'case');
   const caseFile = { ...parsed, inject: [...new Set([...parsed.inject, ...(values.inject ?? [])])] };
-  const report = replayCase(caseFile, { timeoutMs });
+  const report = replayCase(caseFile, { timeoutMs, events: ctx.verbose });
   if (ctx.json) {
     ctx.out(JSON.stringify(reportJson(file, caseFile.description, report), null, 2));
   } else {
@@ -77,6 +84,7 @@ export function replayCommand(ctx: CommandContext, args: readonly string[]): num
       }
     }
     for (const f of report.failures) ctx.out(`FAILED: ${f}`);
+    if (report.account !== undefined) for (const line of formatFunctionAccount(report.account)) ctx.out(line);
     const ran = report.commands.length;
     ctx.out(
       report.ok
@@ -104,6 +112,7 @@ function readJson(file: string): unknown {
 
 function reportJson(file: string, description: string, r: CaseReport): Record<string, unknown> {
   return {
+    version: JSON_OUTPUT_VERSION,
     file,
     description,
     ok: r.ok,
@@ -123,5 +132,6 @@ function reportJson(file: string, description: string, r: CaseReport): Record<st
     })),
     failures: r.failures,
     counts: r.counts,
+    ...(r.account === undefined ? {} : { account: r.account }),
   };
 }

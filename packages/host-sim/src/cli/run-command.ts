@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isNvmeDriverError } from '../errors.js';
 import { QtestError } from '../qemu/qtest-client.js';
+import { type FunctionAccount, formatFunctionAccount, functionAccount } from '../target/function-account.js';
 import { type OpenTarget, openTarget } from '../target/open-target.js';
 import { parseTrace } from '../trace/parse-trace.js';
 import { isTraceFormatError } from '../trace/trace-format-error.js';
@@ -20,7 +21,14 @@ import {
   type WorkloadSpec,
 } from '../workload/workload-spec.js';
 import type { CommandContext } from './command.js';
-import { resolveTestbedFlags, TESTBED_FLAGS, TESTBED_FLAGS_HELP, type TestbedChoice } from './common-options.js';
+import {
+  INVALID_PLACEMENT,
+  resolveTestbedFlags,
+  TESTBED_FLAGS,
+  TESTBED_FLAGS_HELP,
+  type TestbedChoice,
+} from './common-options.js';
+import { JSON_OUTPUT_VERSION } from './json-output.js';
 import { parseChoice, parseDuration, parseInteger, parseSize } from './options.js';
 import { createProgress } from './progress.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from './usage-error.js';
@@ -46,7 +54,8 @@ workload (fio names):
   --number-ios N         I/Os per queue (default ${WORKLOAD_DEFAULTS.numberIos}, or unbounded with --runtime)
   --runtime DURATION     stop after this wall-clock time, e.g. 10s, 500ms, 2m
   --rwmixread PCT        percentage of reads in rw and randrw (default ${WORKLOAD_DEFAULTS.rwmixread})
-  --no-verify            do not check data read back (default: every byte is checked)
+  --no-verify            do not check data read back (default: every byte read is checked; a
+                         workload that reads nothing reports verify as N/A, as fio verifies reads)
 
 replay:
   --replay FILE          replay a trace (fio iolog v2/v3, or DiskSim ASCII) fitted onto the
@@ -57,8 +66,22 @@ replay:
 
 ${TESTBED_FLAGS_HELP}
 
+output:
+  --json                 the report as JSON (docs/json/run.schema.json)
+  --verbose              also print the function's event trace (what it objected to, and why)
+
+When the controller does not come up or a command fails, the report ends with the function's
+own account: the event that set CSTS.CFS, the failed commands with the EPC error behind them
+(errno, the refused memMap request, the profile limit it hit). Ctrl-C stops issuing I/O, lets
+the commands in flight complete and prints the report so far (exit 130).
+
 The seed also drives offsets, sizes, the read/write mix and the data written: the same
-seed gives the same I/Os and the same counters; only the wall-clock figures vary.`;
+seed gives the same I/Os and the same counters; only the wall-clock figures vary.
+
+examples:
+  epfsim run --rw randread --bs 4k --iodepth 32 --queues 4 --profile rk3399
+  epfsim run --replay examples/traces/tpcc-small.trace --replay-timing honour
+  epfsim run --backend disk.img --rw write --size 64m     # keep the data for a later run`;
 
 const RUN_FLAGS = {
   ...TESTBED_FLAGS,
@@ -79,8 +102,6 @@ const RUN_FLAGS = {
 
 /** Flags that describe generated I/O, meaningless for a replay. */
 const GENERATOR_ONLY_FLAGS = ['rw', 'bs', 'offset', 'size', 'rwmixread'] as const;
-/** The placement that breaks rules on purpose: for fuzzing, not for a verified workload. */
-const INVALID_PLACEMENT = 'invalid';
 const PROGRESS_NS_PER_S = 1e9;
 const POSITIVE_DECIMAL = /^\d+(\.\d+)?$/;
 /** A zero size in any of parseSize's spellings (it refuses zero, which only --offset allows). */
@@ -136,6 +157,8 @@ function workloadSpec(values: RunFlagValues, choice: TestbedChoice): WorkloadSpe
     iodepth: parseInteger(values.iodepth ?? String(WORKLOAD_DEFAULTS.iodepth), '--iodepth', 1, MAX_IODEPTH),
     queues: parseInteger(values.queues ?? String(WORKLOAD_DEFAULTS.queues), '--queues', 1, MAX_QUEUES),
     verify: values.verify ?? WORKLOAD_DEFAULTS.verify,
+    // A file may hold an earlier run's data: only blocks this run wrote are verified.
+    ...(choice.backend?.kind === 'file' ? { unwritten: 'unknown' as const } : {}),
     seed: choice.seed,
     ...(values.runtime === undefined ? {} : { runtimeMs: positiveDuration(values.runtime) }),
   };
@@ -216,6 +239,26 @@ function isQtestError(error: unknown): boolean {
   return error instanceof QtestError;
 }
 
+/** Exit status of a run stopped by Ctrl-C (128 + SIGINT), as shells report it. */
+const EXIT_INTERRUPTED = 130;
+
+/** The controller never came up: the driver's words, then the function's account of why. */
+function bringUpFailed(ctx: CommandContext, error: Error, account: FunctionAccount | undefined): number {
+  const line = `the controller did not come up: ${error.message}`;
+  if (ctx.json) {
+    ctx.out(
+      JSON.stringify(
+        { version: JSON_OUTPUT_VERSION, ok: false, error: line, ...(account === undefined ? {} : { account }) },
+        null,
+        2,
+      ),
+    );
+  }
+  ctx.err(`epfsim run: ${line}`);
+  if (!ctx.json && account !== undefined) for (const l of formatFunctionAccount(account)) ctx.err(l);
+  return EXIT_FAILED;
+}
+
 /** `epfsim run`: a workload or a replay, verified and checked. */
 export async function runCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
   const values = parseRunArgs(args);
@@ -223,25 +266,48 @@ export async function runCommand(ctx: CommandContext, args: readonly string[]): 
   if (choice.placement === INVALID_PLACEMENT)
     throw new UsageError(`--placement ${INVALID_PLACEMENT} breaks rules on purpose: use it with 'epfsim fuzz'`);
   const spec = workloadSpec(values, choice);
+  if (choice.backend?.kind === 'null' && spec.verify)
+    throw new UsageError('--backend null keeps no data, so nothing read back can be verified: add --no-verify');
   let bed: OpenTarget;
+  let setupAccount: FunctionAccount | undefined;
   try {
-    bed = await openTarget(choice, { ioQueues: spec.queues, ioQueueDepth: spec.iodepth + 1 });
+    bed = await openTarget(choice, { ioQueues: spec.queues, ioQueueDepth: spec.iodepth + 1 }, (testbed) => {
+      setupAccount = functionAccount(testbed, { events: ctx.verbose });
+    });
   } catch (error) {
     if (!isNvmeDriverError(error) && !isQtestError(error)) throw error;
-    ctx.err(`epfsim run: the controller did not come up: ${(error as Error).message}`);
-    return EXIT_FAILED;
+    return bringUpFailed(ctx, error as Error, setupAccount);
   }
   const progress = createProgress({ stream: ctx.stderr, enabled: !ctx.json });
   const onProgress = (p: WorkloadProgress) => progress.update(() => progressLine(p));
+  // Ctrl-C stops the run and prints what it did; a second Ctrl-C ends the process at once.
+  const interrupt = new AbortController();
+  const onSigint = () => interrupt.abort();
+  process.once('SIGINT', onSigint);
   // The in-process testbed is closed by the run; an external target (QEMU) by its own close.
   const run =
     bed.testbed === undefined ? { driver: bed.driver, close: bed.close } : { driver: bed.driver, testbed: bed.testbed };
-  const report = await runOnTestbed(run, spec, { onProgress });
+  let finished: Awaited<ReturnType<typeof runOnTestbed>>;
+  try {
+    finished = await runOnTestbed(run, spec, { onProgress, signal: interrupt.signal });
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
   progress.done();
+  const account = bed.testbed === undefined ? undefined : functionAccount(bed.testbed, { events: ctx.verbose });
+  const report = { version: JSON_OUTPUT_VERSION, ...finished, ...(account === undefined ? {} : { account }) };
   if (ctx.json) ctx.out(JSON.stringify(report, null, 2));
-  else for (const line of formatRunReport(report)) ctx.out(line);
+  else {
+    for (const line of formatRunReport(report)) ctx.out(line);
+    if (account !== undefined && (!report.checks.passed || ctx.verbose))
+      for (const line of formatFunctionAccount(account)) ctx.out(line);
+  }
+  if (report.results.end === 'interrupted') {
+    ctx.err('epfsim run: interrupted (Ctrl-C): the report covers the run so far');
+    return EXIT_INTERRUPTED;
+  }
   if (report.checks.passed) return EXIT_OK;
   const failed = report.checks.list.filter((c) => !c.passed).map((c) => c.name);
-  ctx.err(`epfsim run: FAIL: ${failed.join(', ')}`);
+  ctx.err(`epfsim run: FAIL: ${failed.join(', ')}${account?.rootCause === undefined ? '' : `; ${account.rootCause}`}`);
   return EXIT_FAILED;
 }

@@ -6,15 +6,18 @@ import { isNbdServerError } from '../nbd/nbd-server-error.js';
 import { formatServeReport } from '../serve/exit-report.js';
 import { type ServeSample, sampleOf, serveProgressLine } from '../serve/progress-line.js';
 import { type ServeSession, startServeSession } from '../serve/serve-session.js';
+import { type FunctionAccount, formatFunctionAccount, functionAccount } from '../target/function-account.js';
 import { MAX_IODEPTH, MAX_QUEUES } from '../workload/workload-spec.js';
 import type { CommandContext } from './command.js';
 import {
+  INVALID_PLACEMENT,
   type OpenTestbed,
   openTestbed,
   resolveTestbedFlags,
   TESTBED_FLAGS,
   TESTBED_FLAGS_HELP,
 } from './common-options.js';
+import { JSON_OUTPUT_VERSION } from './json-output.js';
 import { parseInteger } from './options.js';
 import { createProgress } from './progress.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from './usage-error.js';
@@ -32,8 +35,6 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 const KiB = 1024;
 /** The region the suggested fio command writes and verifies: seconds, not minutes, on a simulated controller. */
 const FIO_SUGGESTED_KIB = 16 * KiB;
-/** The placement that breaks rules on purpose: clients would get errors, not data. */
-const INVALID_PLACEMENT = 'invalid';
 
 export const SERVE_HELP = `usage: epfsim serve [--socket PATH | --port N] [options] [--json]
 
@@ -45,11 +46,14 @@ crosses the EPC's outbound windows with the chosen profile, strategy and placeme
 
 Prints the URI and a fio command line, then live counters on stderr. SIGINT or SIGTERM stops it:
 accepted requests complete, an NVMe Flush, the controller's shutdown, then the report of
-'epfsim run' (EPC counters, isolation, protocol, EPC contract and leak checks). Exit 0 when every
-check passes, 1 when one fails, 2 for a bad option. A second signal exits at once (130).
+'epfsim run' (EPC counters, isolation, protocol, EPC contract and leak checks), with the
+function's own account when a command failed (--verbose: always, with its event trace). Exit 0
+when every check passes, 1 when one fails, 2 for a bad option. A second signal exits at once
+(130). --json prints the report as JSON (docs/json/serve.schema.json).
 
 listen:
-  --socket PATH       Unix socket (default: epfsim-serve-PID.sock in the temporary directory)
+  --socket PATH       Unix socket (default: epfsim-serve-PID.sock in the temporary directory); a
+                      socket another server listens on is refused, a stale one replaced
   --port N            loopback TCP port (${LOOPBACK}) instead; 0 picks a free port
   --export NAME       export name (default: the default export, '')
 
@@ -131,12 +135,21 @@ export async function serveCommand(ctx: CommandContext, args: readonly string[])
   const stop = waitForStopSignal(ctx);
   try {
     let bed: OpenTestbed;
+    let setupAccount: FunctionAccount | undefined;
     try {
       // A ring of N entries holds N − 1 commands.
-      bed = openTestbed(choice, { ioQueues: queues, ioQueueDepth: iodepth + 1 });
+      bed = openTestbed(choice, { ioQueues: queues, ioQueueDepth: iodepth + 1 }, (testbed) => {
+        setupAccount = functionAccount(testbed, { events: ctx.verbose });
+      });
     } catch (error) {
       if (!isNvmeDriverError(error)) throw error;
-      ctx.err(`epfsim serve: the controller did not come up: ${error.message}`);
+      const line = `the controller did not come up: ${error.message}`;
+      if (ctx.json) {
+        const failure = { version: JSON_OUTPUT_VERSION, ok: false, error: line, account: setupAccount };
+        ctx.out(JSON.stringify(failure, null, 2));
+      }
+      ctx.err(`epfsim serve: ${line}`);
+      if (!ctx.json && setupAccount !== undefined) for (const l of formatFunctionAccount(setupAccount)) ctx.err(l);
       return EXIT_FAILED;
     }
     let session: ServeSession;
@@ -183,11 +196,17 @@ async function serveUntilStopped(ctx: CommandContext, session: ServeSession, sig
   clearInterval(timer);
   progress.done();
   ctx.err(`epfsim serve: ${reason}: finishing accepted requests, NVMe Flush, shutdown`);
-  const report = await session.stop(reason);
+  const stopped = await session.stop(reason);
+  const account = functionAccount(session.testbed, { events: ctx.verbose });
+  const report = { version: JSON_OUTPUT_VERSION, ...stopped, account };
   if (ctx.json) ctx.out(JSON.stringify(report, null, 2));
-  else for (const line of formatServeReport(report)) ctx.out(line);
+  else {
+    for (const line of formatServeReport(report)) ctx.out(line);
+    if (!report.checks.passed || report.nvme.failed > 0 || ctx.verbose)
+      for (const line of formatFunctionAccount(account)) ctx.out(line);
+  }
   if (report.checks.passed) return EXIT_OK;
   const failed = report.checks.list.filter((c) => !c.passed).map((c) => c.name);
-  ctx.err(`epfsim serve: FAIL: ${failed.join(', ')}`);
+  ctx.err(`epfsim serve: FAIL: ${failed.join(', ')}${account.rootCause === undefined ? '' : `; ${account.rootCause}`}`);
   return EXIT_FAILED;
 }

@@ -76,7 +76,7 @@ export interface CaseSetup {
 export interface DifferentialCase {
   /** Unique, kebab-case: `prp1-offset-0x202`. */
   readonly id: string;
-  /** The rule it exercises (reference/nvme-rules.md ids: P-1, S-5, Q-9, C-2, …). */
+  /** The rule it exercises (docs/nvme-rules.md ids: P-1, S-5, Q-9, C-2, …). */
   readonly rule: string;
   readonly title: string;
   readonly setup?: CaseSetup;

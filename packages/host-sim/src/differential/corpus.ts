@@ -1,7 +1,7 @@
 /**
  * The fixed differential corpus: valid and invalid data pointer layouts (PRP rules P-1..P-9, SGL
  * rules S-1..S-8, PSDT P-11), LBA and NSID checks (C-2, C-3, §4), opcodes, and queue management
- * (Q-2, Q-7..Q-9, C-A3), as in reference/nvme-rules.md and qemu-qtest-reference.md §5. Every
+ * (Q-2, Q-7..Q-9, C-A3), as in docs/nvme-rules.md and its QEMU 7.2 observations (§8). Every
  * case writes its structures into its own pages and its data into its own namespace window, so
  * it does not depend on the cases before it.
  */
@@ -57,7 +57,7 @@ const QID_NONE = 7;
 const QSIZE_ABOVE_MQES = 2048;
 /** QEMU's MSI-X table has 65 entries (`msix_qsize`): vector 65 does not exist. */
 const VECTOR_NONE = 65;
-/** Guest addresses that are not RAM in QEMU's q35 machine (qemu-qtest-reference.md §5 case J) nor in epfsim's host. */
+/** Guest addresses that are not RAM in QEMU's q35 machine (docs/nvme-rules.md §8, case J) nor in epfsim's host. */
 const UNASSIGNED = 0xf000_0000n;
 const ABOVE_RAM = 0x2000_0000n;
 

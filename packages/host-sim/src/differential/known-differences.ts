@@ -1,6 +1,6 @@
 /**
  * The known differences between epfsim (default options: the NVMe specification's behaviour) and
- * QEMU 7.2's NVMe controller, with the rule (reference/nvme-rules.md) and the epfsim controller
+ * QEMU 7.2's NVMe controller, with the rule (docs/nvme-rules.md) and the epfsim controller
  * options that reproduce QEMU's behaviour. docs/qemu-differences.md is generated from this list
  * ({@link renderQemuDifferences}) and a test keeps the two in sync.
  */
@@ -34,7 +34,7 @@ import type { CommandOutcome, Observation } from './outcome.js';
 export interface KnownDifference {
   /** Stable kebab-case id. */
   readonly id: string;
-  /** reference/nvme-rules.md rule id(s). */
+  /** docs/nvme-rules.md rule id(s). */
   readonly rule: string;
   readonly title: string;
   /** What epfsim does with its default options (the specification). */
@@ -118,7 +118,7 @@ function opcode(o: Observation): number {
   return sqeOpcode(view(o), 0);
 }
 
-/** The list of known differences (QEMU 7.2.22, qemu-qtest-reference.md §5, and the differential corpus). */
+/** The list of known differences (QEMU 7.2.22, docs/nvme-rules.md §8, and the differential corpus). */
 export const KNOWN_DIFFERENCES: readonly KnownDifference[] = Object.freeze([
   {
     id: 'prp1-not-dword-aligned',
@@ -127,7 +127,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = Object.freeze([
     epfsim: 'Checks PRP1 bits 1:0 (reserved in every PRP entry): 0/13h PRP Offset Invalid.',
     qemu: 'Does not check them: transfers to or from the exact byte address (+0x201, +0x202).',
     option: { checkPrp1Dword: false },
-    note: 'The specification lets a controller skip this check; the oracle accepts both outcomes.',
+    note: 'The specification lets a controller skip this check; the oracle accepts both outcomes. The option makes the statuses agree; where the data then goes differs (`prp1-reserved-bits-as-address`).',
     cases: [
       'prp1-offset-0x202',
       'prp1-offset-0x201',
@@ -139,6 +139,22 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = Object.freeze([
       psdt(o) === Psdt.PRP &&
       (sqePrp1(view(o), 0) & PRP_DWORD_MASK) !== 0n &&
       statusPair(o, [G, SC_PRP_INVALID_OFFSET], 'ok'),
+  },
+  {
+    id: 'prp1-reserved-bits-as-address',
+    rule: 'P-1',
+    title: 'Data through a PRP1 with bits 1:0 set, when the check is off',
+    epfsim:
+      'With `checkPrp1Dword: false`, moves the data as if bits 1:0 were clear, as the specification has a controller that does not check them do; where the host granted the device only the bytes from the exact address, that access is refused (0/04h Data Transfer Error).',
+    qemu: 'Moves the data to or from the exact byte address (+0x201, +0x202).',
+    option: null,
+    note: 'No option: QEMU uses reserved bits as address bits, which the specification does not allow. Seen only with `checkPrp1Dword: false` (with the check, the statuses already differ).',
+    cases: ['prp1-offset-0x202', 'prp1-offset-0x201', 'prp1-offset-0xffe-spill', 'write-prp1-offset-0x202'],
+    matches: (o) =>
+      psdt(o) === Psdt.PRP &&
+      (sqePrp1(view(o), 0) & PRP_DWORD_MASK) !== 0n &&
+      (((o.field === 'data' || o.field === 'namespace') && isOk(o.epfsim) && isOk(o.qemu)) ||
+        statusPair(o, [G, SC_DATA_XFER_ERROR], 'ok')),
   },
   {
     id: 'prp-list-not-qword-aligned',

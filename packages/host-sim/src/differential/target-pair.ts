@@ -18,9 +18,9 @@ import { createTestbed, type Testbed } from '../target/epfsim-target.js';
 import type { NvmeTarget } from '../target/target.js';
 import type { CaseQueue, CaseSetup } from './case.js';
 
-/** QEMU 7.2's fixed CAP.MQES (qemu-qtest-reference.md §4): 2048 entries per I/O queue. */
+/** QEMU 7.2's CAP.MQES (hw/nvme/ctrl.c, the `mqes` property, default 0x7ff): 2048 entries per I/O queue. */
 export const QEMU_MQES = 2047;
-/** QEMU's default MSI-X table size (`msix_qsize`, §8). */
+/** QEMU's default MSI-X table size (hw/nvme/ctrl.c, the `msix_qsize` property). */
 export const QEMU_MSIX_VECTORS = 65;
 /** MDTS unit: CAP.MPSMIN = 0, a 4 KiB page. */
 const MDTS_UNIT = 4096;

@@ -1,7 +1,7 @@
 /**
  * What the host keeps from Identify: the controller limits it plans transfers with (MDTS, SGLS,
  * ONCS) and each active namespace's size and LBA format (NVMe Base 1.4 Identify Controller and
- * Identify Namespace; reference/nvme-rules.md §4 "fields the host relies on").
+ * Identify Namespace; docs/nvme-rules.md §4 "fields the host relies on").
  */
 import {
   getBits,

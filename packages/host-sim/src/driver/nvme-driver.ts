@@ -2,7 +2,7 @@
  * An NVMe host driver over any {@link NvmeTarget}: probe, reset, admin queue setup, enable,
  * Identify, Number of Queues, I/O queue creation, submission with command ids and tail doorbells,
  * completion by phase tag with head doorbells, interrupts (or polling), timeouts with Abort and
- * controller reset, shutdown. Modelled on Linux drivers/nvme/host/pci.c (reference/nvme-rules.md
+ * controller reset, shutdown. Modelled on Linux drivers/nvme/host/pci.c (docs/nvme-rules.md
  * §3 and §5a). Every CQE is validated; what is wrong is recorded as a protocol violation.
  */
 

@@ -53,16 +53,18 @@ export class BlockModel {
 
   /**
    * What a read of `nlb` blocks from `slba` returns, as runs over the transfer: consecutive blocks
-   * from the same pattern (contiguous in it) or all zero merge into one run; unknown blocks are skipped.
+   * from the same pattern (contiguous in it) or all zero merge into one run; unknown blocks, and
+   * blocks in `unknown` (a write in flight with the read), are skipped.
    */
-  read(slba: number, nlb: number): ExpectedRun[] {
+  read(slba: number, nlb: number, unknown?: ReadonlySet<number>): ExpectedRun[] {
+    const source = (lba: number) => (unknown?.has(lba) === true ? UNKNOWN : this.source(lba));
     const runs: ExpectedRun[] = [];
     const bs = this.blockSize;
     let i = 0;
     while (i < nlb) {
-      const first = this.source(slba + i);
+      const first = source(slba + i);
       let n = 1;
-      while (i + n < nlb && continues(first, n * bs, this.source(slba + i + n))) n++;
+      while (i + n < nlb && continues(first, n * bs, source(slba + i + n))) n++;
       const size = n * bs;
       if (first.kind === 'zero') runs.push({ offset: i * bs, expected: { kind: 'byte', value: 0, size } });
       if (first.kind === 'pattern')

@@ -46,6 +46,11 @@ export interface ShrunkCase {
   readonly shrinkRuns: number;
   /** fast-check's replay path of the counterexample (with the case seed). */
   readonly path: string;
+  /**
+   * False when the case passed when run again: its outcome depends on something outside the case
+   * (timing, a reference's state). The case file is then the case as first run, unshrunk.
+   */
+  readonly reproduced: boolean;
 }
 
 export interface CampaignFailure {
@@ -150,10 +155,12 @@ export function shrinkCampaignCase(
   const seed = caseSeed(plan.seed, id);
   let runs = 0;
   let smallest: { params: FuzzCaseParams; report: CaseReport } | undefined;
+  let first: { params: FuzzCaseParams; report: CaseReport } | undefined;
   const details = fc.check(
     caseProperty(
       target,
       (params, report) => {
+        first ??= { params, report };
         // Past the budget every candidate "passes": fast-check then keeps the smallest failure so far.
         if (runs++ >= budget) return true;
         if (!report.ok) smallest = { params, report };
@@ -163,7 +170,11 @@ export function shrinkCampaignCase(
     ),
     { seed, numRuns: 1 },
   );
-  if (!details.failed || smallest === undefined) throw new Error(`case ${id} (seed ${seed}) did not fail again`);
+  if (!details.failed || smallest === undefined) {
+    if (first === undefined) throw new Error(`case ${id} (seed ${seed}) did not run again`);
+    const caseFile = buildFuzzCase(target, first.params, seed);
+    return { ...first, caseFile, shrinkRuns: runs, path: '', reproduced: false };
+  }
   const params = details.counterexample?.[0] ?? smallest.params;
   const caseFile = buildFuzzCase(target, params, seed);
   return {
@@ -172,6 +183,7 @@ export function shrinkCampaignCase(
     report: smallest.params === params ? smallest.report : runFuzzCase(target, params, runCase).report,
     shrinkRuns: Math.min(runs, budget),
     path: details.counterexamplePath ?? '',
+    reproduced: true,
   };
 }
 

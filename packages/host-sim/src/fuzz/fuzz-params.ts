@@ -92,7 +92,7 @@ export type FuzzAction =
       readonly queue: number;
       /** Written into the SQ one after another, then one doorbell. */
       readonly commands: readonly NvmCommandPick[];
-      /** For a write: read the same blocks back right after, in the same batch. */
+      /** For each write: read the same blocks back once the batch has completed, in a batch of their own. */
       readonly readBack: boolean;
     }
   | { readonly kind: 'identify'; readonly cns: 0 | 1 | 2 }

@@ -3,19 +3,6 @@
  * and what follows from it: the case file's controller configuration, interrupt vectors, the
  * largest command, whether the host-protocol actions apply.
  */
-/**
- * One fuzz case: a fast-check value of parameters and the case file they make. A case is a bring-up
- * (admin queue, controller page, Number of Queues, an outstanding AER, the I/O queue pairs: shared
- * CQs, IEN = 0, CQs smaller than their SQs) followed by host actions: placed I/O in batches before
- * one doorbell, Identify, commands that fail before execution, queue creation with every invalid
- * field, deletion, delete-and-recreate, raw doorbell writes of invalid values, a held CQ head,
- * interrupt coalescing, resets, shutdowns and invalid enables. A model of the controller
- * (controller-model.ts) and of the namespace (block-model.ts) runs alongside and writes what the
- * specification says into every step's expectations; the case file is then replayed on a fresh
- * testbed by the same function as `epfsim replay`, so what the campaign checks is exactly what a
- * case file reproduces. Shrinking works on the parameters (fast-check's shrinker): an action
- * removed, the model recomputes the rest.
- */
 import { isDeepStrictEqual } from 'node:util';
 import { type EpcProfile, findProfile, type StrategyName } from '@epfsim/epc-core';
 import { type NvmeFunctionConfigInput, resolveConfig } from '@epfsim/nvme-epf';
@@ -49,6 +36,13 @@ export interface FuzzTarget {
   readonly inject?: readonly string[];
   /** Host-protocol actions beside placed I/O (default true); false: placed I/O and Identify only. */
   readonly protocol?: boolean;
+  /**
+   * Commands that touch the same blocks never share a batch (default false: they may, and the
+   * model leaves what such a batch makes of them unchecked). A differential run needs it: it
+   * compares every byte read and the namespace left, which commands in flight together leave
+   * undefined.
+   */
+  readonly ordered?: boolean;
 }
 
 /** What {@link FuzzTarget.controller} may set. */

@@ -14,24 +14,69 @@ import { St } from './controller-model.js';
 import { NSID } from './fuzz-constants.js';
 import { deallocateZeroes } from './qemu-expectations.js';
 
-/** A batch of I/O on one SQ: every command written, then one doorbell. */
+/**
+ * A batch of I/O on one SQ: every command written, then one doorbell. With `readBack`, each write
+ * is read back in a second batch once the first has completed: commands in flight together are
+ * not ordered (NVMe command ordering: only fused commands are; QEMU runs them concurrently), so a read in the writes' own
+ * batch could see either content.
+ */
 export function io(b: CaseBuilder, queue: number, picks: readonly NvmCommandPick[], readBack: boolean): void {
   const p = b.pair(queue);
   if (p === undefined) return;
   const stalled = b.model.stalled(p.sqid);
-  const batch = picks.length * (readBack ? 2 : 1);
+  const reads = readBack ? picks.filter((c) => c.kind === 'write').map((c) => ({ ...c, kind: 'read' as const })) : [];
   if (stalled) {
     const held = b.stuck.get(p.sqid) ?? 0;
-    if (held + batch > p.sqDepth - 1) return;
-    b.stuck.set(p.sqid, held + batch);
+    if (held + picks.length + reads.length > p.sqDepth - 1) return;
+    b.stuck.set(p.sqid, held + picks.length + reads.length);
   }
-  const commands: CaseCommand[] = [];
+  const batches = b.target.ordered === true ? [...independent(picks), ...independent(reads)] : [picks, reads];
+  for (const batch of batches) {
+    if (batch.length === 0) continue;
+    const conflicts = batchConflicts(batch);
+    const commands = batch.flatMap((c) => ioCommand(b, p.sqid, c, stalled, conflicts.read));
+    for (const lba of conflicts.written) b.blocks.forget(lba, 1);
+    b.steps.push({ do: 'submit', qid: p.sqid, commands, doorbell: true });
+  }
+}
+
+/** `picks` in order, cut into batches whose commands touch disjoint blocks (or only read the same ones). */
+function independent(picks: readonly NvmCommandPick[]): NvmCommandPick[][] {
+  const batches: NvmCommandPick[][] = [];
+  let batch: NvmCommandPick[] = [];
   for (const c of picks) {
-    commands.push(...ioCommand(b, p.sqid, c, stalled));
-    if (readBack && c.kind === 'write') commands.push(...ioCommand(b, p.sqid, { ...c, kind: 'read' }, stalled));
+    const next = [...batch, c];
+    const conflicts = batchConflicts(next);
+    if (conflicts.read.size + conflicts.written.size > 0) {
+      batches.push(batch);
+      batch = [c];
+    } else batch = next;
   }
-  if (commands.length === 0) return;
-  b.steps.push({ do: 'submit', qid: p.sqid, commands, doorbell: true });
+  batches.push(batch);
+  return batches;
+}
+
+/** Commands that change the namespace's blocks. */
+function modifies(c: NvmCommandPick): boolean {
+  return c.kind === 'write' || c.kind === 'write-zeroes' || c.kind === 'trim';
+}
+
+/**
+ * Blocks whose outcome a batch leaves undefined: `read`, blocks a read shares with a modifying
+ * command of the batch (it may run before or after it); `written`, blocks two modifying commands
+ * share (either may land last).
+ */
+function batchConflicts(batch: readonly NvmCommandPick[]): { read: Set<number>; written: Set<number> } {
+  const modified = new Map<number, number>();
+  for (const c of batch)
+    if (modifies(c))
+      for (let lba = c.slba; lba < c.slba + c.nlb; lba++) modified.set(lba, (modified.get(lba) ?? 0) + 1);
+  const read = new Set<number>();
+  for (const c of batch)
+    if (c.kind === 'read') for (let lba = c.slba; lba < c.slba + c.nlb; lba++) if (modified.has(lba)) read.add(lba);
+  const written = new Set<number>();
+  for (const [lba, n] of modified) if (n > 1) written.add(lba);
+  return { read, written };
 }
 
 /**
@@ -39,7 +84,13 @@ export function io(b: CaseBuilder, queue: number, picks: readonly NvmCommandPick
  * controller may or may not run it: completion and data are not checked, and what it writes is
  * unknown from then on.
  */
-export function ioCommand(b: CaseBuilder, qid: number, c: NvmCommandPick, stalled: boolean): CaseCommand[] {
+export function ioCommand(
+  b: CaseBuilder,
+  qid: number,
+  c: NvmCommandPick,
+  stalled: boolean,
+  unordered: ReadonlySet<number> = NONE,
+): CaseCommand[] {
   const target = b.target;
   const context = commandContext(b, c);
   const expect: MutableExpect = { status: [St.SUCCESS], sqid: qid };
@@ -54,7 +105,8 @@ export function ioCommand(b: CaseBuilder, qid: number, c: NvmCommandPick, stalle
       b.writePayload(l, payloadSeed, length);
       expect.status = b.statuses(l);
       command = b.command(patched(b, spec, l), expect, l);
-      if (stalled || !b.checkData) b.blocks.forget(c.slba, c.nlb);
+      // A write that fails may have written part of its blocks: their content is undefined.
+      if (stalled || !b.checkData || l.expect !== undefined) b.blocks.forget(c.slba, c.nlb);
       else b.blocks.write(c.slba, c.nlb, payloadSeed);
       break;
     }
@@ -64,7 +116,7 @@ export function ioCommand(b: CaseBuilder, qid: number, c: NvmCommandPick, stalle
       b.writeStructures(l);
       expect.status = b.statuses(l);
       if (b.checkData && l.expect === undefined && !stalled) {
-        const data = readChecks(b, l, c);
+        const data = readChecks(b, l, c, unordered);
         if (data.length > 0) expect.data = data;
       }
       command = b.command(patched(b, spec, l), expect, l);
@@ -101,6 +153,8 @@ export function ioCommand(b: CaseBuilder, qid: number, c: NvmCommandPick, stalle
   return [command];
 }
 
+const NONE: ReadonlySet<number> = new Set();
+
 export function nextPayload(b: CaseBuilder): number {
   return (createSeed(b.params.placementSeed, b.nextCommand) ^ 0x5bd1_e995) >>> 0;
 }
@@ -120,8 +174,13 @@ export function scatterBytes(b: CaseBuilder, l: CommandLayout, payload: Uint8Arr
 }
 
 /** What a read's buffer must hold: the model's runs, cut along the buffer's RAM chunks. */
-export function readChecks(b: CaseBuilder, l: CommandLayout, c: NvmCommandPick): CaseDataCheck[] {
-  const runs = b.blocks.read(c.slba, c.nlb);
+export function readChecks(
+  b: CaseBuilder,
+  l: CommandLayout,
+  c: NvmCommandPick,
+  unknown: ReadonlySet<number> = NONE,
+): CaseDataCheck[] {
+  const runs = b.blocks.read(c.slba, c.nlb, unknown);
   const checks: CaseDataCheck[] = [];
   let off = 0;
   for (const chunk of l.data) {

@@ -18,7 +18,7 @@ export interface QemuAccepted {
 
 /** Invalid kinds where QEMU 7.2 answers other than the specification. */
 export const QEMU_INVALID_ACCEPTS: Readonly<Partial<Record<InvalidKind, readonly QemuAccepted[]>>> = Object.freeze({
-  // Data DMA outside RAM is silently dropped: the command succeeds (case J).
+  // Data DMA outside RAM is silently dropped: the command succeeds (docs/nvme-rules.md §8, case J).
   [Kind.DATA_IN_HOLE]: [{ status: '0/00h', known: 'dma-outside-ram' }],
 });
 

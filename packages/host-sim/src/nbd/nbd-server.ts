@@ -3,7 +3,7 @@
  * unmodified clients (fio's nbd engine, nbdinfo, nbdcopy, qemu-img/qemu-io).
  */
 import { lstatSync, unlinkSync } from 'node:fs';
-import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import type { BlockDevice } from './block-device.js';
 import { exportInfoOf } from './export-info.js';
 import { MemoryBudget } from './memory-budget.js';
@@ -94,7 +94,11 @@ function encodePath(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
 }
 
-function removeStaleSocket(path: string): void {
+/**
+ * Clears the way to listen on `path`: a socket file nobody listens on any more (a server that
+ * died) is removed; a live one belongs to another server and is refused, as is any other file.
+ */
+async function removeStaleSocket(path: string): Promise<void> {
   let isSocket: boolean;
   try {
     isSocket = lstatSync(path).isSocket();
@@ -102,7 +106,22 @@ function removeStaleSocket(path: string): void {
     return; // nothing there
   }
   if (!isSocket) throw new NbdServerError('LISTEN', `${path} exists and is not a socket`);
+  if (await socketIsLive(path)) {
+    throw new NbdServerError('LISTEN', `${path} is in use: another server is listening on it`);
+  }
   unlinkSync(path);
+}
+
+/** Whether a server accepts connections on the Unix socket `path` (a refused connection: it is stale). */
+function socketIsLive(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
 }
 
 function validate(options: NbdServerOptions): void {
@@ -150,7 +169,7 @@ export async function startNbdServer(options: NbdServerOptions): Promise<NbdServ
   const multiConn = options.multiConn ?? false;
   // Fail now, not at the first connection, when a shared device cannot be advertised.
   if (options.device !== undefined) exportInfoOf(options.device, exportName, multiConn);
-  if (options.unixSocket !== undefined) removeStaleSocket(options.unixSocket);
+  if (options.unixSocket !== undefined) await removeStaleSocket(options.unixSocket);
 
   const stats = emptyNbdStats();
   const connections = new Set<NbdConnection>();

@@ -2,7 +2,7 @@
  * NBD wire protocol: numbers, layouts and accessors.
  *
  * Source: NetworkBlockDevice/nbd `doc/proto.md` ("fixed newstyle" handshake, transmission
- * phase, "Values"); numbers as tabulated in /work/shared/reference/nbd-and-fio.md §4.
+ * phase, "Values"), whose numbers libnbd (`lib/nbd-protocol.h`) and nbdkit share.
  * Everything on the wire is big-endian. Only what this server speaks is here: simple replies,
  * no structured replies, no extended headers, no TLS.
  */

@@ -1,6 +1,6 @@
 /**
  * The `adversarial` placement policy: every legal placement, chosen by a seeded generator
- * (reference/nvme-rules.md §5c). PRP1 at any dword offset (up to the last dword of a page); PRP2
+ * (docs/nvme-rules.md §5c). PRP1 at any dword offset (up to the last dword of a page); PRP2
  * garbage when reserved (P-2); PRP lists at any qword offset including the last slot of a page,
  * sized to fit exactly or one entry over, chained (P-4..P-6); data pages scattered over the 64-bit
  * space; buffers across 1 MiB, 4 GiB and 2^53, ending at 2^64, and across the active profile's own

@@ -1,6 +1,6 @@
 /**
  * The `invalid` placement policy: deliberate rule violations, each paired with the status the
- * host then expects (reference/nvme-rules.md §1, §2, §4 and the vectors of §6). The data pointer
+ * host then expects (docs/nvme-rules.md §1, §2, §4 and the vectors of §6). The data pointer
  * is correct except for the one violation, so that exactly one error applies; where the
  * specification lets a controller skip a check (P-1) or QEMU answers differently (S-7), the
  * alternative outcomes are listed as accepted.
@@ -68,7 +68,7 @@ export const INVALID_KINDS: Readonly<
   [InvalidKind.SGL_DATA_BLOCK_SHORT]: { rule: 'S-5', accept: [Status.SGL_INVALID_DATA] },
   [InvalidKind.SGL_LAST_SEGMENT_LENGTH]: { rule: 'S-2', accept: [Status.SGL_INVALID_LAST] },
   [InvalidKind.SGL_SEGMENT_IN_MIDDLE]: { rule: 'S-3', accept: [Status.SGL_INVALID_COUNT] },
-  // QEMU 7.2 answers 0/0Dh for a Keyed Data Block in SGL1 (qemu-qtest-reference.md §5).
+  // QEMU 7.2 answers 0/0Dh for a Keyed Data Block in SGL1 (docs/nvme-rules.md §8, case T6).
   [InvalidKind.SGL_KEYED]: { rule: 'S-7', accept: [Status.SGL_INVALID_TYPE, Status.SGL_INVALID_LAST] },
   [InvalidKind.SGL_ON_ADMIN]: { rule: 'P-11', accept: [Status.INVALID_FIELD] },
   [InvalidKind.PSDT_RESERVED]: { rule: 'P-11', accept: [Status.INVALID_FIELD] },

@@ -114,7 +114,7 @@ export type InvalidKind = (typeof InvalidKind)[keyof typeof InvalidKind];
 /** What the host expects back for a deliberately broken command. */
 export interface Expectation {
   readonly kind: InvalidKind;
-  /** Rule id from reference/nvme-rules.md (P-3, S-5, C-2, …). */
+  /** Rule id from docs/nvme-rules.md (P-3, S-5, C-2, …). */
   readonly rule: string;
   /** The status the specification gives. */
   readonly status: NvmeStatus;

@@ -1,5 +1,5 @@
 /**
- * The `linux` placement policy: where drivers/nvme/host/pci.c puts things (reference/nvme-rules.md
+ * The `linux` placement policy: where drivers/nvme/host/pci.c puts things (docs/nvme-rules.md
  * §5a). 4 KiB controller pages; data pages from the page allocator; the simple PRP1/PRP2 path when
  * one segment has (offset mod 4K) + len ≤ 8K; short PRP lists (≤ 32 entries) in 256-byte blocks of
  * the small DMA pool, longer ones in pages of the page pool, chained at slot 511 by moving the last

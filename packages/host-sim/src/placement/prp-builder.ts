@@ -1,5 +1,5 @@
 /**
- * Building PRPs (NVMe Base 1.4 §4.3; rules P-1..P-7 of reference/nvme-rules.md §1): split a buffer
+ * Building PRPs (NVMe Base 1.4 §4.3; rules P-1..P-7 of docs/nvme-rules.md §1): split a buffer
  * into page entries, and write PRP lists into host memory with chaining in the last slot.
  */
 import { PRP_ENTRY_SIZE } from '@epfsim/nvme-spec-types';

@@ -1,5 +1,5 @@
 /**
- * Building SGLs (NVMe Base 1.4 §4.4; rules S-1..S-13 of reference/nvme-rules.md §2): descriptors
+ * Building SGLs (NVMe Base 1.4 §4.4; rules S-1..S-13 of docs/nvme-rules.md §2): descriptors
  * in object form, SGL1 as DPTR bytes, and segments written into host memory.
  */
 import {

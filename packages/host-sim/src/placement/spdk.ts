@@ -1,5 +1,5 @@
 /**
- * The `spdk` placement policy: where SPDK's PCIe transport puts things (reference/nvme-rules.md
+ * The `spdk` placement policy: where SPDK's PCIe transport puts things (docs/nvme-rules.md
  * §5b, lib/nvme/nvme_pcie_common.c). Each command owns a 4 KiB tracker; its PRP list, or its SGL
  * descriptor array, sits at tracker + 0x48 and never chains (at most 503 PRP entries after PRP1,
  * at most 250 SGL descriptors). Buffers live in 2 MiB huge pages, physically contiguous inside a

@@ -57,7 +57,7 @@ export function qemuAvailable(): boolean {
 
 /**
  * A QEMU with one NVMe controller and no guest OS, driven over qtest (TCG with -S: the
- * vCPU never runs, device bottom halves still do; qemu-qtest-reference.md §2). It is
+ * vCPU never runs, device bottom halves still do; the qtest server, `-qtest`, is built into every QEMU binary even where the qtest accelerator module is not shipped). It is
  * always stopped by its process id, also when the caller fails.
  */
 export class QemuProcess {

@@ -6,9 +6,9 @@ import { enableMsix, findNvme, type MsixLayout, programBar0 } from './pci-config
 import { QEMU_GUEST_RAM, type QemuOptions, QemuProcess } from './qemu-process.js';
 import { QtestError } from './qtest-client.js';
 
-/** Where BAR0 goes in the guest's PCI hole (qemu-qtest-reference.md §9). */
+/** Where BAR0 goes: in the q35 PCI hole below 4 GiB, far above the guest's 256 MiB of RAM. */
 const BAR0_BASE = 0xc000_0000n;
-/** MSI-X messages land in RAM mailboxes, one dword per vector (the libqos technique, §6). */
+/** MSI-X messages land in RAM mailboxes, one dword per vector (the technique of QEMU's libqos, tests/qtest/libqos). */
 const MAILBOX_BASE = GUEST_ARENA_BASE - 0x1000n;
 const MAILBOX_ENTRY = 4;
 const MSIX_ENTRY_SIZE = 16;

@@ -10,7 +10,7 @@ export class QtestError extends Error {
 }
 
 /**
- * A synchronous client of QEMU's qtest text protocol (qemu-qtest-reference.md §3) over
+ * A synchronous client of QEMU's qtest text protocol (QEMU `softmmu/qtest.c`, docs/devel/qtest.rst) over
  * the two FIFOs of `-qtest pipe:`. One command per line, one reply per command, in
  * order; `IRQ raise/lower` lines may arrive anywhere and are handed to `onIrq`.
  * Every line is built here from validated numbers: a malformed line aborts QEMU.

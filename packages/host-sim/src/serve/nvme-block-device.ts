@@ -1,7 +1,7 @@
 /**
  * The NBD server's block device over an NVMe namespace of the simulated controller: every request
  * becomes NVMe commands the host driver submits on one I/O queue, so every byte crosses the EPC's
- * outbound windows as in `epfsim run` (reference/nbd-and-fio.md §7):
+ * outbound windows as in `epfsim run` (README, "epfsim serve"):
  *
  *   READ / WRITE   Read / Write, split at MDTS and the 16-bit NLB; FUA -> the FUA bit (CDW12 bit 30)
  *   FLUSH          Flush

@@ -5,6 +5,7 @@
  * target can offer (the EPC, its counters and checks) comes as the optional `testbed`.
  */
 import type { EpcProfile, StrategyName } from '@epfsim/epc-core';
+import type { NamespaceBackendConfig } from '@epfsim/nvme-epf';
 import type { NvmeDriverOptions } from '../driver/driver-options.js';
 import { NvmeDriver } from '../driver/nvme-driver.js';
 import type { HostMemory } from '../memory/host-memory.js';
@@ -32,6 +33,8 @@ export interface TargetChoice {
   readonly blockSize: 512 | 4096;
   /** Named faults injected into the function and the EPC (docs/faults.md); epfsim only. */
   readonly faults?: readonly string[];
+  /** Where the namespace keeps its data (epfsim only): RAM (the default), nothing, or a file. */
+  readonly backend?: NamespaceBackendConfig;
 }
 
 /** A target with its host driver up. */
@@ -50,16 +53,28 @@ export interface OpenTarget {
 export type DriverSetup = Omit<NvmeDriverOptions, 'placement' | 'seed'>;
 
 /**
+ * Told the in-process testbed whose bring-up failed, before it is closed: the function's account
+ * of why (function-account.ts) is read here.
+ */
+export type BringUpFailureObserver = (testbed: Testbed) => void;
+
+/**
  * Opens the chosen target and brings the host driver up on it. QEMU is started first (hence
  * async) and always stopped again when bring-up fails.
  */
-export async function openTarget(choice: TargetChoice, driverOptions: DriverSetup = {}): Promise<OpenTarget> {
-  return choice.target === 'qemu' ? openQemu(choice, driverOptions) : openEpfsimTarget(choice, driverOptions);
+export async function openTarget(
+  choice: TargetChoice,
+  driverOptions: DriverSetup = {},
+  onBringUpFailure?: BringUpFailureObserver,
+): Promise<OpenTarget> {
+  return choice.target === 'qemu'
+    ? openQemu(choice, driverOptions)
+    : openEpfsimTarget(choice, driverOptions, onBringUpFailure);
 }
 
-/** The in-process testbed for a choice: the function on the profile's EPC, one RAM namespace. */
+/** The in-process testbed for a choice: the function on the profile's EPC, one namespace (RAM unless chosen). */
 export function epfsimTestbed(
-  choice: Pick<TargetChoice, 'profile' | 'strategy' | 'namespaceBytes' | 'blockSize' | 'faults'>,
+  choice: Pick<TargetChoice, 'profile' | 'strategy' | 'namespaceBytes' | 'blockSize' | 'faults' | 'backend'>,
 ): Testbed {
   return createTestbed({
     profile: choice.profile,
@@ -67,7 +82,11 @@ export function epfsimTestbed(
     function: {
       strategy: choice.strategy,
       namespaces: [
-        { blockSize: choice.blockSize, blocks: choice.namespaceBytes / choice.blockSize, backend: { kind: 'ram' } },
+        {
+          blockSize: choice.blockSize,
+          blocks: choice.namespaceBytes / choice.blockSize,
+          backend: choice.backend ?? { kind: 'ram' },
+        },
       ],
     },
   });
@@ -92,6 +111,7 @@ export function bringUpDriver(
 export function openEpfsimTarget(
   choice: TargetChoice,
   driverOptions: DriverSetup = {},
+  onBringUpFailure?: BringUpFailureObserver,
 ): OpenTarget & { testbed: Testbed } {
   const testbed = epfsimTestbed(choice);
   try {
@@ -106,6 +126,7 @@ export function openEpfsimTarget(
       close: () => {},
     };
   } catch (error) {
+    onBringUpFailure?.(testbed);
     testbed.close();
     throw error;
   }

@@ -1,6 +1,6 @@
 /**
  * DiskSim ASCII traces as MQSim reads them (MQSim `src/host/ASCII_Trace_Definition.h`:
- * time column 0 ... type column 4; /work/shared/traces/README.md): one request per line,
+ * time column 0 ... type column 4; examples/traces/README.md): one request per line,
  *   `arrival_time_ns device start_sector size_in_sectors type`
  * with 512-byte sectors and type 1 = read, 0 = write.
  *

@@ -155,7 +155,7 @@ export function countersAndChecksLines(
   lines.push(
     failed.length > 0
       ? `FAIL: ${failed.join(', ')}`
-      : `PASS: all ${applied} checks passed${skipped === 0 ? '' : ` (${skipped} not applicable to this target)`}`,
+      : `PASS: all ${applied} checks passed${skipped === 0 ? '' : ` (${skipped} not applicable)`}`,
   );
   return lines;
 }

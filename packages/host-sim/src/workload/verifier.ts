@@ -86,11 +86,18 @@ export class Verifier {
   private blocksNotVerifiable = 0;
   private mismatchedBlocks = 0;
 
-  constructor(pattern: BlockPattern, region: VerifyRegion, deallocated: DeallocatedReads) {
+  /** `unwritten`: what blocks hold before the run writes them (zeroes on a fresh namespace). */
+  constructor(
+    pattern: BlockPattern,
+    region: VerifyRegion,
+    deallocated: DeallocatedReads,
+    unwritten: 'zeroes' | 'unknown' = 'zeroes',
+  ) {
     this.pattern = pattern;
     this.region = region;
     this.deallocated = deallocated;
     this.generations = new Uint32Array(region.blocks);
+    if (unwritten === 'unknown') this.generations.fill(UNKNOWN);
   }
 
   /** A new generation for a write about to be submitted. */

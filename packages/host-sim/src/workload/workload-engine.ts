@@ -31,6 +31,8 @@ const NS_PER_MS = 1e6;
 const NS_PER_S = 1e9;
 /** Completions between two progress reports. */
 const PROGRESS_EVERY = 64;
+/** Device steps between two yields to the event loop when the run can be interrupted (a few ms). */
+const YIELD_EVERY_STEPS = 1024;
 /**
  * Largest region verify keeps a table for (4 bytes a block): 2^25 blocks, 16 GiB of 512-byte
  * blocks, a 128 MiB table.
@@ -56,6 +58,12 @@ export interface WorkloadRunOptions {
   readonly clockNs?: () => number;
   /** How a replay that honours arrival times waits. Default: a timer. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Stops the run when aborted (Ctrl-C): no new I/O is issued, the commands in flight complete,
+   * and the result is the run so far (`end: 'interrupted'`). With a signal the run yields to the
+   * event loop every few device steps, so that the abort can arrive.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** One job: a queue and its commands in flight. */
@@ -80,6 +88,11 @@ const OPCODE = { read: NvmOpcode.READ, write: NvmOpcode.WRITE } as const;
 
 function defaultSleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Lets pending events (a signal handler) run before the next device step. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function defaultClockNs(): number {
@@ -155,6 +168,8 @@ class WorkloadRun {
   private sharedPending: IoRequest | undefined;
   private sharedExhausted = false;
   private stoppedByRuntime = false;
+  /** Device steps since the last yield to the event loop. */
+  private stepsSinceYield = 0;
   private nextLane = 0;
   private startNs = 0;
   private seenCompleted = 0;
@@ -207,7 +222,7 @@ class WorkloadRun {
           `verify tracks at most ${MAX_VERIFIED_BLOCKS} blocks; the region has ${region.blocks} (narrow it with size, or do not verify)`,
         );
       }
-      this.verifier = new Verifier(this.pattern, region, deallocatedReads(ns.identify.dlfeat));
+      this.verifier = new Verifier(this.pattern, region, deallocatedReads(ns.identify.dlfeat), spec.unwritten);
     }
     const { lanes, iodepth } = this.makeLanes();
     this.lanes = lanes;
@@ -244,6 +259,10 @@ class WorkloadRun {
         this.fill();
         if (this.inflight.length > 0) {
           this.advanceDevice();
+          if (this.options.signal !== undefined && ++this.stepsSinceYield >= YIELD_EVERY_STEPS) {
+            this.stepsSinceYield = 0;
+            await yieldToEventLoop();
+          }
           continue;
         }
         const waitNs = this.waitForArrival();
@@ -288,7 +307,7 @@ class WorkloadRun {
       this.hold(lane, undefined);
       return held;
     }
-    if (this.stoppedByRuntime || (this.source.perQueue ? lane.exhausted : this.sharedExhausted)) return undefined;
+    if (this.stopping || (this.source.perQueue ? lane.exhausted : this.sharedExhausted)) return undefined;
     const { runtimeMs } = this.spec;
     if (runtimeMs !== undefined && this.clockNs() - this.startNs >= runtimeMs * NS_PER_MS) {
       this.stoppedByRuntime = true;
@@ -318,12 +337,17 @@ class WorkloadRun {
     return false;
   }
 
+  /** The runtime passed or the user interrupted: no new I/O. */
+  private get stopping(): boolean {
+    return this.stoppedByRuntime || this.options.signal?.aborted === true;
+  }
+
   /**
    * With nothing in flight: how long until a held request is due (a replay honouring times), or
    * undefined when the run is over.
    */
   private waitForArrival(): number | undefined {
-    if (this.stoppedByRuntime) return undefined;
+    if (this.stopping) return undefined;
     const held = this.source.perQueue
       ? this.lanes.map((l) => l.pending).filter((r) => r !== undefined)
       : this.sharedPending === undefined
@@ -468,11 +492,13 @@ class WorkloadRun {
     const end: WorkloadEnd =
       error !== undefined
         ? 'error'
-        : this.stoppedByRuntime
-          ? 'runtime'
-          : this.spec.kind === 'replay'
-            ? 'trace-end'
-            : 'number-ios';
+        : this.options.signal?.aborted === true
+          ? 'interrupted'
+          : this.stoppedByRuntime
+            ? 'runtime'
+            : this.spec.kind === 'replay'
+              ? 'trace-end'
+              : 'number-ios';
     return {
       ios: this.ios,
       bytes: this.bytes,

@@ -14,6 +14,8 @@ export type WorkloadEnd =
   | 'runtime'
   /** The trace (or the prefix asked for) was replayed. */
   | 'trace-end'
+  /** The user stopped it (Ctrl-C): the result is the run so far. */
+  | 'interrupted'
   /** The controller could not be driven any more (a driver, placement or EPC contract error). */
   | 'error';
 

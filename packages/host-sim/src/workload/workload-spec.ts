@@ -30,6 +30,11 @@ export interface WorkloadCommon {
   readonly runtimeMs?: number;
   /** Check every byte read against what was written. */
   readonly verify: boolean;
+  /**
+   * What a block this run has not written holds: `zeroes` (a fresh RAM namespace, the default) or
+   * `unknown` (a file backend that may hold an earlier run's data: such blocks are not verified).
+   */
+  readonly unwritten?: 'zeroes' | 'unknown';
   /** Seed of offsets, sizes, the read/write mix and the data pattern. */
   readonly seed: number;
 }

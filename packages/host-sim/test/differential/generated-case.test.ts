@@ -58,7 +58,7 @@ const READ_CASE: CaseFile = {
   ],
 };
 
-function report(status: number | undefined, written?: Uint8Array): CaseReport {
+function report(status: number | undefined, written?: Uint8Array, command: CaseCommand = READ): CaseReport {
   return {
     ok: true,
     steps: [],
@@ -69,7 +69,7 @@ function report(status: number | undefined, written?: Uint8Array): CaseReport {
         label: 'read',
         qid: 1,
         opcode: 2,
-        command: READ,
+        command,
         cid: 0,
         status,
         failures: [],
@@ -93,15 +93,27 @@ describe('compareCaseReports', () => {
   });
 
   it('reports differing data of successful commands, undocumented without a known cause', () => {
+    const aligned = { ...READ, prp1: 0x1000_0200n };
     const r = compareCaseReports(
       READ_CASE,
-      report(0, Uint8Array.of(1, 2, 3)),
-      report(0, Uint8Array.of(1, 9, 3)),
+      report(0, Uint8Array.of(1, 2, 3), aligned),
+      report(0, Uint8Array.of(1, 9, 3), aligned),
       undefined,
     );
     expect(r.verdict).toBe('undocumented');
     expect(r.differences[0]?.field).toBe('data');
     expect(r.differences[0]?.epfsim).toContain('at +0x1');
+  });
+
+  it('explains differing data through a PRP1 with bits 1:0 set: QEMU uses them as address bits (P-1)', () => {
+    const r = compareCaseReports(
+      READ_CASE,
+      report(0, Uint8Array.of(1, 2, 3)),
+      report(0, Uint8Array.of(9, 1, 2)),
+      undefined,
+    );
+    expect(r.verdict).toBe('explained');
+    expect(r.differences.map((d) => [d.field, d.known])).toEqual([['data', 'prp1-reserved-bits-as-address']]);
   });
 
   it('reports a command one target never completed', () => {

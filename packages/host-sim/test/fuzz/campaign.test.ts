@@ -6,7 +6,7 @@ import { parseCaseFile, serializeCaseFile } from '../../src/case-file/parse-case
 import { firstFailure, replayCase } from '../../src/case-file/replay-case.js';
 import { runCampaign, runCampaignCase } from '../../src/fuzz/campaign.js';
 import { type CampaignPlan, caseSeed, sliceIds } from '../../src/fuzz/campaign-plan.js';
-import type { FuzzTarget } from '../../src/fuzz/fuzz-case.js';
+import type { CaseRunner, FuzzTarget } from '../../src/fuzz/fuzz-case.js';
 import type { PlacementName } from '../../src/placement/placement-factory.js';
 
 function target(profile: string, placement: PlacementName, strategy: FuzzTarget['strategy'] = 'mem-map'): FuzzTarget {
@@ -84,5 +84,22 @@ describe('campaigns', () => {
     const replayed = replayCase(file);
     expect(replayed.ok).toBe(false);
     expect(firstFailure(replayed)).toBe(firstFailure(shrunk.report));
+  });
+
+  it('report a failure that does not happen again as such, with the case as first run', async () => {
+    // A runner whose verdict depends on something outside the case: only its first run fails.
+    let runs = 0;
+    const flaky: CaseRunner = (c) => {
+      const report = replayCase(c);
+      return runs++ === 0 ? { ...report, ok: false, failures: ['failed once'] } : report;
+    };
+    const p = plan({ targets: [target('rk3588', 'linux')], cases: 1 });
+    const r = await runCampaign(p, { runCase: flaky });
+    expect(r.failed).toBe(1);
+    const f = r.failures[0]!;
+    expect(f.outcome.failure).toBe('failed once');
+    expect(f.shrunk.reproduced).toBe(false);
+    expect(f.shrunk.caseFile.seed).toBe(f.outcome.seed);
+    expect(f.shrunk.report.ok).toBe(true);
   });
 });

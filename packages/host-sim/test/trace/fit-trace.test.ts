@@ -39,7 +39,7 @@ describe('fitTrace', () => {
   });
 
   it('fits the real TPC-C trace onto a 64 MiB namespace, deterministically', () => {
-    const text = readFileSync(new URL('../../../../../shared/traces/tpcc-small.trace', import.meta.url), 'utf8');
+    const text = readFileSync(new URL('../../../../examples/traces/tpcc-small.trace', import.meta.url), 'utf8');
     const { requests, span } = parseTrace(text, { source: 'tpcc-small.trace' });
     expect(span).toBeGreaterThan(64 * MiB);
     const fitted = fitTrace(requests, 64 * MiB, 4096);

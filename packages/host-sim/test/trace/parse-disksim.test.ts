@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { detectTraceFormat, parseTrace, type TraceRequest } from '../../src/trace/index.js';
 
-const TRACES = new URL('../../../../../shared/traces/', import.meta.url);
+/** The MQSim samples committed with the repository (examples/traces/README.md). */
+const TRACES = new URL('../../../../examples/traces/', import.meta.url);
 
 function readTrace(name: string): string {
   return readFileSync(new URL(name, TRACES), 'utf8');
@@ -73,7 +74,7 @@ function summary(requests: readonly TraceRequest[]) {
   return { count: requests.length, reads, writes, ordered, nonNegative };
 }
 
-describe('the real MQSim traces in /work/shared/traces', () => {
+describe('the real MQSim traces in examples/traces', () => {
   it('tpcc-small.trace: 6,999 requests, reads and writes, times non-decreasing', () => {
     const t = parseTrace(readTrace('tpcc-small.trace'), { source: 'tpcc-small.trace' });
     expect(t.format).toBe('disksim');
@@ -82,7 +83,7 @@ describe('the real MQSim traces in /work/shared/traces', () => {
     expect(s.reads).toBeGreaterThan(0);
     expect(s.writes).toBeGreaterThan(0);
     expect(s.reads + s.writes).toBe(6999);
-    // About 137 ms of a TPC-C run (reference §6).
+    // About 137 ms of a TPC-C run (examples/traces/README.md).
     const duration = t.requests.at(-1)!.timeNs - t.requests[0]!.timeNs;
     expect(duration).toBeGreaterThan(100e6);
     expect(duration).toBeLessThan(200e6);

@@ -280,3 +280,23 @@ describe('replay', () => {
     expect(report.config.workload).toMatchObject({ kind: 'replay', traceRequests: 10, numberIos: 4 });
   });
 });
+
+describe('an interrupted run', () => {
+  it('stops issuing I/O when its signal aborts, completes what is in flight, and reports the run so far', async () => {
+    const interrupt = new AbortController();
+    let progressSeen = 0;
+    const b = bed();
+    const result = await runWorkload(b.driver, generated({ numberIos: 1_000_000, runtimeMs: 60_000 }), {
+      signal: interrupt.signal,
+      onProgress: () => {
+        if (++progressSeen === 2) interrupt.abort();
+      },
+    });
+    b.testbed.close();
+    expect(result.end).toBe('interrupted');
+    expect(result.ios).toBeGreaterThan(0);
+    expect(result.ios).toBeLessThan(1_000_000);
+    // Every command issued completed: nothing is left in flight when the run returns.
+    expect(b.driver.stats.submitted).toBe(b.driver.stats.completed);
+  });
+});

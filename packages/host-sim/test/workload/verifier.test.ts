@@ -167,3 +167,19 @@ describe('latency recorder', () => {
     expect(l.summary().minNs).toBe(1);
   });
 });
+
+describe('blocks the run has not written', () => {
+  it('are zeroes on a fresh namespace, and not checked when the backend may hold older data (a file)', () => {
+    const pattern = new BlockPattern(BS, createRandom(9));
+    const fresh = new Verifier(pattern, { start: 0, blocks: 8 }, 'zeroes');
+    const old = new Uint8Array(2 * BS).fill(0x5a);
+    expect(fresh.check(0, 2, old)).toBe(2);
+    const file = new Verifier(pattern, { start: 0, blocks: 8 }, 'zeroes', 'unknown');
+    expect(file.check(0, 2, old)).toBe(0);
+    expect(file.summary()).toMatchObject({ blocksNotVerifiable: 2, mismatchedBlocks: 0 });
+    // Once written in this run, a block is checked like any other.
+    const data = written(file, 0, 1);
+    data[3] = (data[3] ?? 0) ^ 1;
+    expect(file.check(0, 1, data)).toBe(1);
+  });
+});

@@ -9,6 +9,7 @@ import {
   DeallocateReadBehavior,
   encodeIdentifyController,
   encodeIdentifyNamespace,
+  encodeIndependentIdentifyNamespace,
   encodeNsIdDescriptors,
   encodeNsidList,
   getBits,
@@ -18,6 +19,7 @@ import {
   ID_CTRL_QES,
   ID_CTRL_SGLS,
   ID_CTRL_VWC,
+  ID_INDEP_NS_NSTAT,
   ID_NS_DLFEAT,
   IDENTIFY,
   IDENTIFY_DATA_SIZE,
@@ -56,9 +58,8 @@ const CNTRLTYPE_IO = 1;
 const PS0_MAX_POWER = 2500;
 /** NVMe Qualified Name prefix of the subsystem. */
 const SUBNQN_PREFIX = 'nqn.2024-11.io.epfsim:nvme-epf:';
-/** Identify CNS 08h (I/O Command Set Independent Identify Namespace, NVMe 2.0 Figure 280): NSTAT byte, Namespace Ready bit. */
-const CS_INDEP_NSTAT_OFFSET = 13;
-const NSTAT_READY = 1;
+/** NSTAT of CNS 08h: every namespace of this controller is ready for I/O once it is enabled. */
+const NSTAT_READY = packFields(ID_INDEP_NS_NSTAT, { NRDY: 1 });
 /** Byte offsets in the SQE for parameter error locations. */
 const CDW10_BYTE = SQE.CDW10.off;
 const CDW11_CSI_BYTE = SQE.CDW11.off + 3;
@@ -195,8 +196,7 @@ export function identify(c: NvmeController, cmd: Command): NvmeStatus {
     case Cns.CSI_INDEPENDENT_NAMESPACE: {
       const ns = namedNamespace(c, cmd);
       if (typeof ns === 'number') return ns;
-      data = new Uint8Array(IDENTIFY_DATA_SIZE);
-      data[CS_INDEP_NSTAT_OFFSET] = NSTAT_READY;
+      data = encodeIndependentIdentifyNamespace({ nstat: NSTAT_READY });
       break;
     }
     default:

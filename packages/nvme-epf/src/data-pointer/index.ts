@@ -1,6 +1,6 @@
 /**
  * Data pointer parsing: PRP1/PRP2 and SGL1 of an SQE to the host segments of the command's data,
- * with every check of NVMe Base 1.4 §4.3/§4.4 and its status (reference/nvme-rules.md §1, §2).
+ * with every check of NVMe Base 1.4 §4.3/§4.4 and its status (docs/nvme-rules.md §1, §2).
  */
 export { parsePrps } from './prp.js';
 export {

@@ -1,6 +1,6 @@
 /**
  * PRP1/PRP2 to data segments (NVMe Base 1.4 §4.3 "Physical Region Page Entry and List";
- * rules P-1..P-9 of reference/nvme-rules.md §1).
+ * rules P-1..P-9 of docs/nvme-rules.md §1).
  */
 import {
   type NvmeStatus,
@@ -64,9 +64,13 @@ export function parsePrps(
   const ps = opts.pageSize;
   assertPageSize(ps);
   if (length === 0) return STATUS_SUCCESS;
-  const p1 = toU64(prp1);
-  // P-1: bits 1:0 of PRP1 are reserved; checking them is optional.
-  if (opts.checkPrp1Dword && prpHasReservedBits(p1)) return Status.PRP_INVALID_OFFSET;
+  let p1 = toU64(prp1);
+  // P-1: bits 1:0 of PRP1 are reserved. Checking them is optional; a controller that does not
+  // check still operates as if they were cleared (NVMe 1.4 §4.3), so the data starts at the dword.
+  if (prpHasReservedBits(p1)) {
+    if (opts.checkPrp1Dword) return Status.PRP_INVALID_OFFSET;
+    p1 &= ~PRP_RESERVED_MASK;
+  }
   // P-2: PRP1 supplies up to the end of its page; PRP2 is then reserved and never looked at.
   const first = Math.min(length, ps - prpOffset(p1, ps));
   appendSegment(out, p1, first, false);

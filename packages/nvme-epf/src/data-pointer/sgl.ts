@@ -1,6 +1,6 @@
 /**
  * SGL to data segments (NVMe Base 1.4 §4.4 "Scatter Gather List"; rules S-1..S-11 of
- * reference/nvme-rules.md §2). Only subtype 0h (Address) is meaningful on PCIe.
+ * docs/nvme-rules.md §2). Only subtype 0h (Address) is meaningful on PCIe.
  */
 import {
   type NvmeStatus,
@@ -27,7 +27,7 @@ export const SGL_SPARE_DESCRIPTORS = 256;
 /**
  * Descriptors one command may use, whatever its length: past this the parse answers 0/0Eh
  * Invalid Number of SGL Descriptors (not 0/0Fh: the lengths may be right, the walk is refused).
- * Linux sends at most 256 and SPDK 250 (reference/nvme-rules.md S-13); 16384 is 64 pages of
+ * Linux sends at most 256 and SPDK 250 (docs/nvme-rules.md S-13); 16384 is 64 pages of
  * descriptors. A Last Segment of 2^32 − 16 bytes of zero-length descriptors on a 512 KiB Read
  * used to cost 45 ms per command (S-11); now about 0.4 ms.
  */

@@ -1,6 +1,6 @@
 /**
  * Types and options shared by the PRP and SGL parsers (NVMe Base 1.4 §4.3 and §4.4; rule ids
- * P-n and S-n from reference/nvme-rules.md §1 and §2).
+ * P-n and S-n from docs/nvme-rules.md §1 and §2).
  */
 
 /** A contiguous piece of host memory the command's data occupies, in data order. */

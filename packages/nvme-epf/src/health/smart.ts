@@ -3,9 +3,10 @@
  * in thousands of 512-byte units rounded up, host read and write commands, power cycles, power-on
  * hours from the configured clock, unsafe shutdowns, media errors and error log entries.
  *
- * Choices: Compare, Read and Verify count as host read commands and only Read data counts as
- * data units read (1.4: "Compare and Read commands"; Verify moves no data); Write and Write
- * Zeroes count as host write commands, only Write data as units written. A controller reset
+ * What counts where (1.4 §5.14.1.2, docs/nvme-rules.md C-A2): Data Units Read are the blocks of
+ * Compare, Read and Verify commands (Verify reads the media though it moves no data to the host);
+ * Host Read Commands are Compare and Read commands, not Verify; Data Units Written and Host Write
+ * Commands are Write commands only (Write Zeroes and Write Uncorrectable count in neither). A controller reset
  * (CC.EN 1→0) without a shutdown notification first counts as an unsafe shutdown, and every
  * enable after a completed shutdown counts as a new power cycle (the function has no power rail).
  */

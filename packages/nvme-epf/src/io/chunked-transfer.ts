@@ -134,8 +134,13 @@ class ChunkedTransfer implements ResumableCommand {
         smart.bytesWritten += this.#bytes;
         smart.hostWriteCommands++;
         break;
-      default:
+      case 'compare':
+        smart.bytesRead += this.#bytes;
         smart.hostReadCommands++;
+        break;
+      default:
+        // Verify: its blocks are data units read, but it is not a host read command (SMART, C-A2).
+        smart.bytesRead += this.#bytes;
     }
     return STATUS_SUCCESS;
   }

@@ -67,6 +67,7 @@ export function compare(c: NvmeController, cmd: Command, ns: Namespace): Handler
   if (!succeeded(received)) return received;
   const media = c.bounce2(r.bytes);
   if (!ns.backend.read(r.offset, media)) return mediaError(c, cmd, Status.READ_ERROR);
+  c.smart.bytesRead += r.bytes;
   c.smart.hostReadCommands++;
   if (!sameBytes(host, media)) {
     cmd.errorLba = r.slba;
@@ -84,6 +85,7 @@ export function verify(c: NvmeController, cmd: Command, ns: Namespace): HandlerR
   // No host bytes move: the media read is the work this poll is charged for.
   c.chargeWork(r.bytes);
   if (!ns.backend.read(r.offset, c.bounce(r.bytes))) return mediaError(c, cmd, Status.READ_ERROR);
-  c.smart.hostReadCommands++;
+  // Its blocks are data units read; the command is not a host read command (SMART, C-A2).
+  c.smart.bytesRead += r.bytes;
   return STATUS_SUCCESS;
 }

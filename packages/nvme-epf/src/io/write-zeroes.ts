@@ -38,6 +38,6 @@ export function writeZeroes(c: NvmeController, cmd: Command, ns: Namespace): Han
     cmd.errorLba = r.slba;
     return Status.WRITE_FAULT;
   }
-  c.smart.hostWriteCommands++;
+  // Write Zeroes is neither a host write command nor data units written (SMART, C-A2).
   return STATUS_SUCCESS;
 }

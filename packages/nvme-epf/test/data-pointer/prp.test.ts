@@ -32,7 +32,7 @@ function pages(base: bigint, n: number): bigint[] {
   return Array.from({ length: n }, (_, i) => base + BigInt(i) * P);
 }
 
-describe('SPDK test_prp_list_append vectors, parsed by the controller (nvme-rules §6 V-2..V-14)', () => {
+describe('SPDK test_prp_list_append vectors, parsed by the controller (docs/nvme-rules.md §6 V-2..V-14)', () => {
   it('V-2/V-3/V-4: one page, PRP2 never read', () => {
     expect(parse(0x100000n, 0n, 0x200).segs).toEqual([piece(0x100000n, 0x200)]);
     expect(parse(0x108000n, 0n, 0x200).segs).toEqual([piece(0x108000n, 0x200)]);
@@ -81,15 +81,15 @@ describe('SPDK test_prp_list_append vectors, parsed by the controller (nvme-rule
   });
 });
 
-describe('derived controller-side PRP vectors (nvme-rules §6 V-20..V-29)', () => {
+describe('derived controller-side PRP vectors (docs/nvme-rules.md §6 V-20..V-29)', () => {
   it('V-20: data fits PRP1; garbage PRP2 is ignored and never read', () => {
     expect(parse(0x10000cn, 0xdead_beef_0123_4567n, 0xff4)).toEqual({ status: 0, segs: [piece(0x10000cn, 0xff4)] });
   });
 
-  it('V-21: PRP1 offset 2 is 0/13h by default, a correct transfer with the check off', () => {
+  it('V-21: PRP1 offset 2 is 0/13h by default; with the check off, a transfer from 0x100000 (bits 1:0 as 0)', () => {
     expect(parse(0x100002n, 0n, 512).status).toBe(Status.PRP_INVALID_OFFSET);
     const off = options({ checkPrp1Dword: false });
-    expect(parse(0x100002n, 0n, 512, noReads, off).segs).toEqual([piece(0x100002n, 512)]);
+    expect(parse(0x100002n, 0n, 512, noReads, off)).toEqual({ status: 0, segs: [piece(0x100000n, 512)] });
   });
 
   it('V-22: a direct PRP2 with an offset is 0/13h', () => {
@@ -168,14 +168,20 @@ describe('derived controller-side PRP vectors (nvme-rules §6 V-20..V-29)', () =
   });
 });
 
-describe('PRP rules (nvme-rules §1)', () => {
-  it('P-1: PRP1 bits 1:0 set, each value, is 0/13h; accepted as an address with the check off', () => {
+describe('PRP rules (docs/nvme-rules.md §1)', () => {
+  it('P-1: PRP1 bits 1:0 set, each value, is 0/13h; with the check off the controller treats them as 0', () => {
     for (const low of [1n, 2n, 3n]) {
       expect(parse(0x100000n + low, 0n, 16).status).toBe(Status.PRP_INVALID_OFFSET);
       // Even when the data then needs PRP2 the check comes first.
       expect(parse(0x100ff0n + low, 0x101000n, 0x100).status).toBe(Status.PRP_INVALID_OFFSET);
       const off = options({ checkPrp1Dword: false });
-      expect(parse(0x100ff0n + low, 0x101000n, 0x100, noReads, off).segs).toEqual([piece(0x100ff0n + low, 0x100)]);
+      // §4.3: a controller that does not check operates as if bits 1:0 were zero: 0x100ff0 holds 16
+      // bytes of its page and the rest comes from PRP2, exactly as for an aligned PRP1 of 0x100ff0.
+      expect(parse(0x100ff0n + low, 0x500000n, 0x100, noReads, off)).toEqual({
+        status: 0,
+        segs: [piece(0x100ff0n, 0x10), piece(0x500000n, 0xf0)],
+      });
+      expect(parse(0x100ffcn + low, 0x101000n, 4, noReads, off).segs).toEqual([piece(0x100ffcn, 4)]);
     }
   });
 

@@ -51,7 +51,7 @@ function parseList(
 
 const RESERVED_AND_FABRICS_TYPES = [0x4, 0x5, 0x6, 0x7, 0x8, 0x9, 0xa, 0xb, 0xc, 0xd, 0xe, 0xf];
 
-describe('derived controller-side SGL vectors (nvme-rules §6 V-30..V-35)', () => {
+describe('derived controller-side SGL vectors (docs/nvme-rules.md §6 V-30..V-35)', () => {
   it('V-30: SGL1 Data Block one byte short is 0/0Fh', () => {
     expect(parse(db(0x100000n, 4095), 4096).status).toBe(Status.SGL_INVALID_DATA);
   });
@@ -80,7 +80,7 @@ describe('derived controller-side SGL vectors (nvme-rules §6 V-30..V-35)', () =
   });
 });
 
-describe('SPDK and Linux SGL shapes (nvme-rules §5, §6)', () => {
+describe('SPDK and Linux SGL shapes (docs/nvme-rules.md §5, §6)', () => {
   it('single 4 KiB Data Block; 100 bytes byte-aligned in one Data Block', () => {
     expect(parse(db(0x100000n, 4096), 4096).segs).toEqual([piece(0x100000n, 4096)]);
     expect(parse(db(0x100003n, 100), 100).segs).toEqual([piece(0x100003n, 100)]);
@@ -117,7 +117,7 @@ describe('SPDK and Linux SGL shapes (nvme-rules §5, §6)', () => {
   });
 });
 
-describe('SGL rules (nvme-rules §2)', () => {
+describe('SGL rules (docs/nvme-rules.md §2)', () => {
   it('S-1: SGL1 of each type: only Data Block, Segment and Last Segment start an SGL', () => {
     const host = new FakeHost();
     host.writeSegment(SEG_A, [db(0x100000n, 512)]);
