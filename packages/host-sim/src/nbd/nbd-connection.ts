@@ -276,8 +276,10 @@ export class NbdConnection implements BudgetHolder {
       }
       const option = h.readUInt32BE(OPTION_HEADER.OPTION);
       const length = h.readUInt32BE(OPTION_HEADER.LENGTH);
-      if (++this.optionsSeen > this.opts.maxOptions) {
-        // Real clients send a handful; negotiating forever only costs the server.
+      // Counted once the option is whole (or skipped): real clients send a handful, and
+      // negotiating forever only costs the server.
+      const whole = length > MAX_OPTION_DATA || h.length >= OPTION_HEADER.size + length;
+      if (whole && ++this.optionsSeen > this.opts.maxOptions) {
         this.opts.stats.limitClosures++;
         this.protocolClose();
         return;

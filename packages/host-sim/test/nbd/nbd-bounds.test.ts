@@ -7,7 +7,7 @@
  */
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NBD_CMD_READ, NBD_CMD_WRITE, NBD_OPT_LIST } from '../../src/nbd/index.js';
+import { NBD_CMD_READ, NBD_CMD_WRITE, NBD_OPT_GO, NBD_OPT_LIST, NBD_REP_ERR_UNSUP } from '../../src/nbd/index.js';
 import { FIXTURE_MAX_REQUEST, type Fixture, pattern, startFixture } from './fixture.js';
 import { RawClient } from './raw-client.js';
 
@@ -89,6 +89,25 @@ describe('NBD server bounds', () => {
     expect(await c.closesWithin()).toBe(true);
     expect(fx.server.stats.limitClosures).toBe(1);
     expect(await fx.readViaNewConnection(0, 4096)).toHaveLength(4096);
+  });
+
+  it('an option counts once however many pieces its data arrives in', async () => {
+    fx = await startFixture({}, { maxOptions: 2 });
+    const c = await fx.raw();
+    await c.handshake();
+    const unknown = Buffer.alloc(16 + 60 * KiB);
+    unknown.writeBigUInt64BE(0x49484156454f5054n, 0);
+    unknown.writeUInt32BE(0x7777, 8);
+    unknown.writeUInt32BE(60 * KiB, 12);
+    for (let at = 0; at < unknown.length; at += 4 * KiB) {
+      c.write(unknown.subarray(at, at + 4 * KiB));
+      await sleep(2);
+    }
+    expect((await c.readOptionReply()).type).toBe(NBD_REP_ERR_UNSUP);
+    // The second option of two: GO, then transmission.
+    await c.infoOrGo(NBD_OPT_GO);
+    expect(await goodRoundTrip(c, 0, 4096, 11)).toBe(true);
+    expect(fx.server.stats.limitClosures).toBe(0);
   });
 
   it('a connection that never finishes the handshake is closed after the handshake timeout', async () => {
