@@ -89,16 +89,26 @@ export class MemoryBudget {
     });
   }
 
+  /**
+   * Closes the holders that stalled while others wait. A holder that is itself waiting is held back
+   * by the budget, not by its peer, so it goes only when every holder waits (nothing else would
+   * free a byte): then the stalled waiter holding the most.
+   */
   #evictStalled(): void {
     if (this.#waiters.size === 0) {
       this.#stopStallTimer();
       return;
     }
     const now = performance.now();
-    for (const h of [...this.#holders]) {
-      if (now - h.lastProgress < this.stallTimeoutMs) continue;
-      h.evict();
+    const stalled = [...this.#holders].filter((h) => now - h.lastProgress >= this.stallTimeoutMs);
+    const idle = stalled.filter((h) => !this.#waiters.has(h));
+    if (idle.length > 0) {
+      for (const h of idle) h.evict();
+      return;
     }
+    if (stalled.length === 0 || [...this.#holders].some((h) => !this.#waiters.has(h))) return;
+    const largest = stalled.reduce((a, b) => (b.budgetHeld > a.budgetHeld ? b : a));
+    largest.evict();
   }
 
   #stopStallTimer(): void {
