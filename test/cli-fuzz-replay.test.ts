@@ -140,6 +140,33 @@ describe('epfsim fuzz', () => {
     const union = shards.flatMap((s) => s.cases).sort((a, b) => a.id - b.id);
     expect(union).toEqual(whole.cases);
     expect(shards.map((s) => s.casesRun)).toEqual([15, 15, 15]);
+
+    // --merge puts the shards' results back together, in any order, into the unsharded counts.
+    const dir = tmp();
+    const files = shards.map((s, i) => {
+      const path = join(dir, `shard-${i + 1}.json`);
+      writeFileSync(path, JSON.stringify(s));
+      return path;
+    });
+    const merged = epfsim('fuzz', '--merge', files[2]!, files[0]!, files[1]!, '--json');
+    expect(merged.code).toBe(0);
+    const m = JSON.parse(merged.stdout) as FuzzJson & { shard: string };
+    expect(m.shard).toBe('all/3');
+    expect(m.cases).toEqual(whole.cases);
+    expect([m.casesRun, m.failed]).toEqual([whole.casesRun, whole.failed]);
+    expect(m.perTarget).toEqual(whole.perTarget);
+    const text = epfsim('fuzz', '--merge', ...files);
+    expect(text.stdout).toMatch(/^epfsim fuzz --merge: 3 shards, 45 cases .*seed 9, 0 failed/);
+    expect(text.stdout).toContain('  stress x adversarial: 23 cases, 0 failed');
+
+    const missing = epfsim('fuzz', '--merge', files[0]!, files[1]!);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim()).toBe('epfsim fuzz: --merge: shard 3/3 missing');
+    const notJson = epfsim('fuzz', '--merge', cases('rk3399-prp-list-mid-page.case.json'));
+    expect(notJson.code).toBe(2);
+    expect(notJson.stderr).toMatch(
+      /--merge: .*rk3399-prp-list-mid-page.case.json is not the --json output of epfsim fuzz/,
+    );
   });
 
   it('spreads a campaign over --workers 2 with the same cases and results', () => {

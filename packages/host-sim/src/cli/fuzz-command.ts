@@ -26,6 +26,7 @@ import { QemuCaseRunner } from '../qemu/qemu-case-runner.js';
 import { formatFunctionAccount } from '../target/function-account.js';
 import type { CommandContext } from './command.js';
 import { resolveTestbedFlags, TESTBED_DEFAULTS, TESTBED_FLAGS } from './common-options.js';
+import { fuzzMerge } from './fuzz-merge.js';
 import { JSON_OUTPUT_VERSION } from './json-output.js';
 import { parseDuration, parseInteger } from './options.js';
 import { checkOutDir, ensureDir } from './out-dir.js';
@@ -64,6 +65,9 @@ campaign:
   --workers N                   worker threads, each running a deterministic slice (default 1)
   --shard K/N                   run slice K of N (cases i with i mod N = K-1); the N slices
                                 together are exactly the unsharded campaign
+  --merge FILE...               merge the --json results of the N shards of one campaign into the
+                                whole campaign's result (same counts as the unsharded run); exit 1
+                                when any shard's case failed
   --out DIR                     where case files are written (default: the current directory);
                                 checked (created, written to) before the campaign starts
   --json                        the result as JSON on stdout (cases run, failures, counts per
@@ -97,10 +101,11 @@ printed); 2 bad flags.`;
 
 /** `epfsim fuzz`: a campaign over profiles × placements; failures shrink into case files. */
 export async function fuzzCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: [...args],
     options: {
       ...TESTBED_FLAGS,
+      merge: { type: 'boolean' },
       profile: { type: 'string', multiple: true },
       placement: { type: 'string', multiple: true },
       cases: { type: 'string' },
@@ -111,9 +116,16 @@ export async function fuzzCommand(ctx: CommandContext, args: readonly string[]):
       differential: { type: 'boolean' },
       compat: { type: 'boolean' },
     },
-    allowPositionals: false,
+    allowPositionals: true,
     strict: true,
   });
+  if (values.merge === true) {
+    const campaign = Object.keys(values).filter((k) => k !== 'merge');
+    if (campaign.length > 0) throw new UsageError(`--merge: takes only the shards' files, not --${campaign[0]}`);
+    return fuzzMerge(ctx, positionals);
+  }
+  if (positionals.length > 0)
+    throw new UsageError(`unexpected argument '${positionals[0]}' (shard results to merge go after --merge)`);
   const differential = values.differential ?? false;
   if (values.compat === true && !differential) throw new UsageError('--compat needs --differential');
   if (differential && values.target !== undefined && values.target !== 'qemu')

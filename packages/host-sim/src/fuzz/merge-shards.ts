@@ -33,6 +33,20 @@ export interface TargetCountsJson {
   readonly skipped: number;
 }
 
+/** How a `--differential` campaign's cases compared with QEMU. */
+export interface DifferentialJson {
+  readonly epfsimOptions: string;
+  readonly identical: number;
+  readonly explained: number;
+  readonly undocumented: number;
+  readonly known: Readonly<Record<string, number>>;
+  readonly undocumentedDifferences: readonly {
+    readonly id: number;
+    readonly seed: number;
+    readonly difference: string;
+  }[];
+}
+
 /** The fields of `epfsim fuzz --json` a merge reads and writes. */
 export interface CampaignJson {
   readonly seed: number;
@@ -47,6 +61,7 @@ export interface CampaignJson {
   readonly perTarget: readonly TargetCountsJson[];
   readonly failures: readonly FailureJson[];
   readonly cases: readonly CaseJson[];
+  readonly differential?: DifferentialJson;
   readonly [key: string]: unknown;
 }
 
@@ -82,6 +97,10 @@ export function mergeShards(
     if (twice !== undefined) throw new ShardMergeError(`${source}: shard ${json.shard} is also ${twice}`);
     seen.set(shard.index, source);
     if (!Array.isArray(json.cases)) throw new ShardMergeError(`${source}: no cases listed`);
+    if ((json.differential === undefined) !== (first.json.differential === undefined))
+      throw new ShardMergeError(`${source}: differential and plain campaign results do not merge`);
+    if (json.differential?.epfsimOptions !== first.json.differential?.epfsimOptions)
+      throw new ShardMergeError(`${source}: differential with other epfsim options than ${first.source}`);
   }
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((k) => !seen.has(k));
   if (missing.length > 0)
@@ -123,5 +142,23 @@ export function mergeShards(
     perTarget,
     failures,
     cases,
+    ...(first.json.differential === undefined
+      ? {}
+      : { differential: mergeDifferential(results.map((r) => r.json.differential as DifferentialJson)) }),
+  };
+}
+
+/** Agreement counts add up; each known difference's count too. */
+function mergeDifferential(parts: readonly DifferentialJson[]): DifferentialJson {
+  const known: Record<string, number> = {};
+  for (const p of parts) for (const [id, n] of Object.entries(p.known)) known[id] = (known[id] ?? 0) + n;
+  const sum = (key: 'identical' | 'explained' | 'undocumented') => parts.reduce((n, p) => n + p[key], 0);
+  return {
+    epfsimOptions: (parts[0] as DifferentialJson).epfsimOptions,
+    identical: sum('identical'),
+    explained: sum('explained'),
+    undocumented: sum('undocumented'),
+    known,
+    undocumentedDifferences: parts.flatMap((p) => p.undocumentedDifferences).sort((a, b) => a.id - b.id),
   };
 }

@@ -60,4 +60,36 @@ describe('merging the shards of a campaign', () => {
     expect(run).toThrow(ShardMergeError);
     expect(run).toThrow(message);
   });
+
+  it('adds up the differential agreement of differential shards, and refuses a plain shard among them', () => {
+    const diff = (identical: number, known: Record<string, number>, undocumentedIds: number[]) => ({
+      epfsimOptions: 'defaults',
+      identical,
+      explained: Object.values(known).reduce((a, b) => a + b, 0),
+      undocumented: undocumentedIds.length,
+      known,
+      undocumentedDifferences: undocumentedIds.map((id) => ({ id, seed: id, difference: `d${id}` })),
+    });
+    const merged = mergeShards([
+      { source: 'a', json: { ...shard(1, 2, 10, []), differential: diff(3, { x: 1 }, [6]) } },
+      { source: 'b', json: { ...shard(2, 2, 10, []), differential: diff(2, { x: 2, y: 1 }, [1]) } },
+    ]);
+    expect(merged.differential).toEqual({
+      epfsimOptions: 'defaults',
+      identical: 5,
+      explained: 4,
+      undocumented: 2,
+      known: { x: 3, y: 1 },
+      undocumentedDifferences: [
+        { id: 1, seed: 1, difference: 'd1' },
+        { id: 6, seed: 6, difference: 'd6' },
+      ],
+    });
+    const mixed = () =>
+      mergeShards([
+        { source: 'a', json: { ...shard(1, 2, 10, []), differential: diff(3, {}, []) } },
+        { source: 'b', json: shard(2, 2, 10, []) },
+      ]);
+    expect(mixed).toThrow('b: differential and plain campaign results do not merge');
+  });
 });
