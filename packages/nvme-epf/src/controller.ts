@@ -604,6 +604,8 @@ export class NvmeController {
     this.#unmapCq(cq);
     this.cqs[cq.qid] = undefined;
     this.#zeroDoorbell(cqHeadDoorbell(cq.qid, this.config.dstrd), cq.qid, 1);
+    if (cq.ien && !this.cqs.some((other) => other?.ien === true && other.vector === cq.vector))
+      this.interrupts.dropAggregated(cq.vector);
   }
 
   /** Fault cq-irq-state-survives-delete: remember the vector of an interrupt-driven I/O CQ going away. */

@@ -111,6 +111,16 @@ export class Interrupts {
     }
   }
 
+  /**
+   * The last interrupt-enabled CQ on `vector` was deleted: the completions aggregated there went
+   * with it (§5.21.1.8 counts completions of the vector's CQs), so no interrupt is still due.
+   */
+  dropAggregated(vector: number): void {
+    if (vector >= this.vectors) return;
+    this.#aggregated[vector] = 0;
+    this.#disarm(vector);
+  }
+
   /** Raises the vectors whose aggregation time has run out. Returns how many. */
   tick(intMask: number): number {
     if (this.#armed === 0) return 0;

@@ -97,6 +97,37 @@ describe('coalescing (Interrupt Coalescing feature)', () => {
     expect(h.irqCount(1)).toBe(6);
   });
 
+  it('deleting the last CQ on a vector drops what it aggregated: no interrupt after the delete', () => {
+    const { h, advance } = clockedHost();
+    h.createPair(1, 64);
+    h.admin(coalescing(3, 3));
+    flushes(h, 1, 1);
+    expect(h.irqCount(1)).toBe(0);
+    h.reap(1);
+    expect(h.deleteSq(1).status).toBe(0);
+    expect(h.deleteCq(1).status).toBe(0);
+    // Re-created with interrupts off on the same vector: nothing may arrive there.
+    expect(h.createCq(1, 64, { iv: 1, ien: false }).status).toBe(0);
+    advance(1000);
+    h.fn.poll();
+    expect(h.irqCount(1)).toBe(0);
+  });
+
+  it('a CQ deleted beside another on its vector leaves the aggregation to the one that stays', () => {
+    const { h, advance } = clockedHost();
+    h.createPair(1, 64);
+    expect(h.createCq(2, 64, { iv: 1 }).status).toBe(0);
+    expect(h.createSq(2, 64, 2).status).toBe(0);
+    h.admin(coalescing(3, 3));
+    flushes(h, 2, 1);
+    h.reap(2);
+    expect(h.deleteSq(2).status).toBe(0);
+    expect(h.deleteCq(2).status).toBe(0);
+    advance(300);
+    h.fn.poll();
+    expect(h.irqCount(1)).toBe(1);
+  });
+
   it('TIME = 0 means no delay, so THR alone does not hold interrupts back', () => {
     const { h } = clockedHost();
     h.createPair(1, 64);
