@@ -10,6 +10,13 @@ describe('epfsim bench', () => {
     expect(r.stdout).toContain('--json');
   });
 
+  it('offers every figure the README reports to --figure, and refuses one past them', () => {
+    expect(epfsim('bench', '--help').stdout).toContain('(repeatable; 1..11)');
+    const r = epfsim('bench', '--figure', '12');
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('epfsim bench: --figure: 12 is outside 1..11');
+  });
+
   it('rejects an unknown flag in one line with exit 2', () => {
     const r = epfsim('bench', '--fast');
     expect(r.code).toBe(2);

@@ -57,7 +57,7 @@ export class InterruptWatch {
     number,
     { entries: number; since: number; cq: number; limitMs: number; coalesced: boolean }
   >();
-  /** Vectors of interrupt-enabled CQs removed since the last interrupt on them (a coalesced interrupt may follow). */
+  /** Vectors of CQs removed with entries still owed an interrupt, since the last interrupt on them (it may follow late). */
   private readonly removedSinceIrq = new Set<number>();
 
   constructor(counts: InterruptCounts, now: () => number, latencyMs = 0) {
@@ -127,9 +127,20 @@ export class InterruptWatch {
     return vector !== ADMIN_VECTOR && this.threshold > 0 && this.time > 0 && !this.coalescingDisabled.has(vector);
   }
 
-  /** An interrupt-enabled CQ on `vector` went away. */
-  noteRemoved(cq: HostCq): void {
-    if (cq.vector !== undefined) this.removedSinceIrq.add(this.deliveredVector(cq.vector));
+  /**
+   * An interrupt-enabled CQ went away; `live` are the CQs that stay. Entries on its vector still
+   * owed an interrupt (held by coalescing) may get it late, or never once no interrupt-enabled CQ
+   * uses the vector: the Linux function frees a vector's state with its last CQ. Neither is wrong.
+   */
+  noteRemoved(cq: HostCq, live: readonly (HostCq | undefined)[]): void {
+    if (cq.vector === undefined) return;
+    const vector = this.deliveredVector(cq.vector);
+    if (!this.quiet.has(vector)) return;
+    this.removedSinceIrq.add(vector);
+    const shared = live.some(
+      (other) => other !== cq && other?.vector !== undefined && this.deliveredVector(other.vector) === vector,
+    );
+    if (!shared) this.quiet.delete(vector);
   }
 
   /**
@@ -173,7 +184,7 @@ export class InterruptWatch {
     }
     // A message held by a mask, or a coalesced interrupt for entries of a CQ deleted since, is late, not wrong.
     if (this.released.has(vector)) return;
-    if (this.coalesces(vector) && this.removedSinceIrq.has(vector)) return;
+    if (this.removedSinceIrq.has(vector)) return;
     report({
       kind: 'interrupt-without-cq',
       vector,

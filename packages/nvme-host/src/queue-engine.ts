@@ -162,7 +162,7 @@ export class QueueEngine<C extends TrackedCommand> {
     const cq = this.cqById[qid];
     if (cq === undefined) return [];
     this.cqById[qid] = undefined;
-    this.interrupts.noteRemoved(cq);
+    this.interrupts.noteRemoved(cq, this.cqById);
     const lost: C[] = [];
     for (const sq of [...this.retired]) {
       if (sq.cq !== cq) continue;
@@ -177,7 +177,7 @@ export class QueueEngine<C extends TrackedCommand> {
     const lost: C[] = [];
     for (const sq of this.sqById) if (sq !== undefined) lost.push(...sq.commands.drain());
     for (const sq of this.retired) lost.push(...sq.commands.drain());
-    for (const cq of this.cqById) if (cq !== undefined) this.interrupts.noteRemoved(cq);
+    for (const cq of this.cqById) if (cq !== undefined) this.interrupts.noteRemoved(cq, []);
     this.sqById.length = 0;
     this.cqById.length = 0;
     this.retired.length = 0;
