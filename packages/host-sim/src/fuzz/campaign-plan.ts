@@ -1,8 +1,8 @@
 /**
  * Which cases a campaign runs and where: case `id` goes to target `id mod targets` with its own
  * seed derived from the campaign seed, so every case is reproducible alone; a shard K/N takes the
- * ids ≡ K−1 (mod N), and within a process worker w of W takes every W-th of those. The slices of
- * all shards and workers together are exactly the unsharded campaign.
+ * ids ≡ K−1 (mod N), and within a process the worker threads claim those in turn. The shards
+ * together are exactly the unsharded campaign.
  */
 import type { FuzzTarget } from './fuzz-case.js';
 
@@ -30,18 +30,12 @@ export function caseSeed(seed: number, id: number): number {
 }
 
 /**
- * The ids worker `worker` of `workers` runs in this process's shard, in order; endless when the
- * plan has no case count (a time budget ends it).
+ * The id of the case at `position` in this process's shard (0, 1, 2, … in order), or undefined past
+ * the campaign's end. Workers claim positions as they go, so a slow target slows no one worker.
  */
-export function* sliceIds(plan: CampaignPlan, worker = 0, workers = 1): Generator<number> {
-  const stride = plan.shard.count * workers;
-  for (
-    let id = plan.shard.index + plan.shard.count * worker;
-    plan.cases === undefined || id < plan.cases;
-    id += stride
-  ) {
-    yield id;
-  }
+export function idAt(plan: CampaignPlan, position: number): number | undefined {
+  const id = plan.shard.index + plan.shard.count * position;
+  return plan.cases === undefined || id < plan.cases ? id : undefined;
 }
 
 /** The target of case `id`. */

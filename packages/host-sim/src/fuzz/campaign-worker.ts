@@ -1,11 +1,21 @@
-/** Entry point of a campaign worker thread: runs one worker's slice and posts each outcome. */
+/** Entry point of a campaign worker thread: runs the cases it claims and posts each outcome. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { runSlice, type WorkerData, type WorkerMessage } from './campaign.js';
+import { CLAIM_CHUNK, runClaimed, type WorkerData, type WorkerMessage } from './campaign.js';
 
 const data = workerData as WorkerData;
+const shared = new Int32Array(data.next);
+let position = 0;
+let end = 0;
+const claim = (): number => {
+  if (position === end) {
+    position = Atomics.add(shared, 0, CLAIM_CHUNK);
+    end = position + CLAIM_CHUNK;
+  }
+  return position++;
+};
 const post = (m: WorkerMessage) => parentPort?.postMessage(m);
 try {
-  runSlice(data.plan, data.worker, data.workers, data.deadline, (outcome) => post({ kind: 'case', outcome }));
+  runClaimed(data.plan, claim, data.deadline, (outcome) => post({ kind: 'case', outcome }));
 } catch (error) {
   const e = error instanceof Error ? error : new Error(String(error));
   post({ kind: 'error', message: e.message, stack: e.stack ?? e.message });

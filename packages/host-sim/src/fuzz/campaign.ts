@@ -3,15 +3,14 @@
  * run of the case parameters with its own seed, replayed on a fresh testbed; every failing case is
  * reported, and the first one of each target is shrunk by fast-check's own shrinker into the
  * smallest case that still fails. Cases can run in worker threads and in shards (see
- * {@link sliceIds}); which cases run and how each ends depends only on the plan, never on the
- * split.
+ * {@link idAt}); which cases run and how each ends depends only on the plan, never on the split.
  */
 import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import type { CaseFile } from '../case-file/case-file.js';
 import { type CaseReport, firstFailure } from '../case-file/replay-case.js';
 import { isPlacementError } from '../errors.js';
-import { type CampaignPlan, caseSeed, type Shard, sliceIds, targetOf } from './campaign-plan.js';
+import { type CampaignPlan, caseSeed, idAt, type Shard, targetOf } from './campaign-plan.js';
 import {
   buildFuzzCase,
   type CaseRunner,
@@ -198,8 +197,10 @@ export async function runCampaign(plan: CampaignPlan, options: CampaignOptions =
     outcomes.push(o);
     options.onCase?.(o);
   };
-  if (workers === 1) runSlice(plan, 0, 1, deadline, record, options.runCase);
-  else await runInWorkers(plan, workers, deadline, record);
+  if (workers === 1) {
+    let position = 0;
+    runClaimed(plan, () => position++, deadline, record, options.runCase);
+  } else await runInWorkers(plan, workers, deadline, record);
   const elapsedMs = Date.now() - start;
   outcomes.sort((a, b) => a.id - b.id);
   const failures: CampaignFailure[] = [];
@@ -232,26 +233,33 @@ export async function runCampaign(plan: CampaignPlan, options: CampaignOptions =
   };
 }
 
-/** Runs worker `worker`'s ids until they run out or `deadline` (epoch ms) passes. */
-export function runSlice(
+/**
+ * Runs the cases at the positions `claim` hands out (see {@link idAt}) until the campaign ends or
+ * `deadline` (epoch ms) passes.
+ */
+export function runClaimed(
   plan: CampaignPlan,
-  worker: number,
-  workers: number,
+  claim: () => number,
   deadline: number,
   done: (outcome: CaseOutcome) => void,
   runCase?: CaseRunner,
 ): void {
-  for (const id of sliceIds(plan, worker, workers)) {
+  for (;;) {
     if (Date.now() >= deadline) return;
+    const id = idAt(plan, claim());
+    if (id === undefined) return;
     done(runCampaignCase(plan, id, runCase));
   }
 }
 
+/** Positions a worker claims at once: few, so the last cases spread over every worker. */
+export const CLAIM_CHUNK = 4;
+
 /** What a campaign worker thread gets. */
 export interface WorkerData {
   readonly plan: CampaignPlan;
-  readonly worker: number;
-  readonly workers: number;
+  /** One Int32: the next position no worker has claimed. */
+  readonly next: SharedArrayBuffer;
   readonly deadline: number;
 }
 
@@ -267,8 +275,11 @@ function runInWorkers(
   record: (o: CaseOutcome) => void,
 ): Promise<void> {
   const url = new URL('./campaign-worker.js', import.meta.url);
+  // Cases differ in cost by target (an adversarial placement costs more): a fixed split of ids
+  // left one worker idle while the other ran the dear targets; claiming positions balances them.
+  const next = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
   const runs = Array.from({ length: workers }, (_, worker) => {
-    const data: WorkerData = { plan, worker, workers, deadline };
+    const data: WorkerData = { plan, next, deadline };
     return new Promise<void>((resolve, reject) => {
       const thread = new Worker(url, { workerData: data });
       thread.on('message', (m: WorkerMessage) => {
