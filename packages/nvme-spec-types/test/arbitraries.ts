@@ -1,6 +1,7 @@
 /** fast-check arbitraries derived from this package's layout tables, for round-trip properties. */
 import { fc } from '@fast-check/vitest';
-import { camelCase, type FieldLayout, type Layout, type StructValues } from '../src/index.js';
+import type { FieldLayout, Layout, StructValues } from '../src/index.js';
+import { camelCase } from '../src/struct.js';
 
 const BYTE_BITS = 8;
 const MAX_NUMBER_BYTES = 6;

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import {
   CMD_EFFECTS_LOG,
   CMD_EFFECTS_LOG_SIZE,
-  camelCase,
   DSM_RANGE,
   DSM_RANGE_SIZE,
   defineStruct,
@@ -25,6 +24,7 @@ import {
   writeU128,
   writeUint,
 } from '../src/index.js';
+import { camelCase } from '../src/struct.js';
 import { layoutArb } from './arbitraries.js';
 import { expectDisjointWithin } from './spec-table.js';
 
