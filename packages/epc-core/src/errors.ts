@@ -76,7 +76,18 @@ export type ContractViolationKind =
   | 'foreign-unmap'
   | 'leak';
 
-/** A user's mistake (a bad profile file, a bad option): one clear line, no stack. */
+/**
+ * A user's mistake (a bad profile file, a bad option): one clear line, no stack. It has the shape
+ * every user error in epfsim has: the `isUserError` brand and the `path` of the offending field in
+ * the user's input (`windows[1].size`; '' when the input as a whole is wrong), which the message
+ * starts with.
+ */
 export class EpcConfigError extends Error {
   override readonly name = 'EpcConfigError';
+  readonly isUserError = true as const;
+  readonly path: string;
+  constructor(path: string, problem: string) {
+    super(path === '' ? problem : `${path}: ${problem}`);
+    this.path = path;
+  }
 }

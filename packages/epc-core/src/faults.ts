@@ -81,10 +81,10 @@ export type EpcFaultFlags = FaultFlags<EpcFaultName>;
 
 /** Checks `names` against {@link EPC_FAULTS}; throws {@link EpcConfigError} naming the field and the known names. */
 export function resolveEpcFaults(names: readonly string[]): EpcFaultFlags {
-  if (!Array.isArray(names)) throw new EpcConfigError('faults: must be an array of fault names');
+  if (!Array.isArray(names)) throw new EpcConfigError('faults', 'must be an array of fault names');
   for (const name of names) {
     if (!(EPC_FAULT_NAMES as readonly string[]).includes(name)) {
-      throw new EpcConfigError(`faults: unknown fault '${String(name)}' (known: ${EPC_FAULT_NAMES.join(', ')})`);
+      throw new EpcConfigError('faults', `unknown fault '${String(name)}' (known: ${EPC_FAULT_NAMES.join(', ')})`);
     }
   }
   return faultFlags(EPC_FAULTS, names as readonly EpcFaultName[]);

@@ -40,25 +40,27 @@ export function checkProfileLimits(profile: EpcProfile, source = 'profile'): voi
   if (checked.has(profile)) return;
   const at = (field: string) => `${source}.${field}`;
   const windows = profile.windows;
-  if (windows.length === 0) throw new EpcConfigError(`${at('windows')}: must be a non-empty array`);
+  if (windows.length === 0) throw new EpcConfigError(at('windows'), `must be a non-empty array`);
   if (windows.length > PROFILE_LIMITS.maxWindows)
-    throw new EpcConfigError(`${at('windows')}: ${windows.length} windows; the limit is ${PROFILE_LIMITS.maxWindows}`);
+    throw new EpcConfigError(at('windows'), `${windows.length} windows; the limit is ${PROFILE_LIMITS.maxWindows}`);
   let pages = 0;
   windows.forEach((w, i) => {
     pages += checkWindow(w, `${at('windows')}[${i}]`);
   });
   if (pages > PROFILE_LIMITS.maxWindowPages)
     throw new EpcConfigError(
-      `${at('windows')}: ${pages} allocator pages in all; the limit is ${PROFILE_LIMITS.maxWindowPages} (fewer or larger pages)`,
+      at('windows'),
+      `${pages} allocator pages in all; the limit is ${PROFILE_LIMITS.maxWindowPages} (fewer or larger pages)`,
     );
   checkOverlap(windows, at('windows'));
   const largest = Math.max(...windows.map((w) => w.size));
   checkAlignments(profile, largest, at);
   if (!isPowerOfTwoUpTo(profile.barAlign, PROFILE_LIMITS.physAddrLimit))
-    throw new EpcConfigError(`${at('barAlign')}: must be a power of two`);
+    throw new EpcConfigError(at('barAlign'), `must be a power of two`);
   if (profile.barAlign > PROFILE_LIMITS.maxBarAlign)
     throw new EpcConfigError(
-      `${at('barAlign')}: ${hex(profile.barAlign)} exceeds the limit of ${hex(PROFILE_LIMITS.maxBarAlign)} (BAR memory is allocated whole)`,
+      at('barAlign'),
+      `${hex(profile.barAlign)} exceeds the limit of ${hex(PROFILE_LIMITS.maxBarAlign)} (BAR memory is allocated whole)`,
     );
   checkInterruptRegion(profile, at('irq'));
   checked.add(profile);
@@ -68,14 +70,14 @@ export function checkProfileLimits(profile: EpcProfile, source = 'profile'): voi
 function checkWindow(w: OutboundWindow, at: string): number {
   const limit = PROFILE_LIMITS.physAddrLimit;
   if (!Number.isSafeInteger(w.physBase) || w.physBase < 0 || w.physBase >= limit)
-    throw new EpcConfigError(`${at}.physBase: ${w.physBase} is not a CPU address below 2^52`);
+    throw new EpcConfigError(`${at}.physBase`, `${w.physBase} is not a CPU address below 2^52`);
   if (!Number.isSafeInteger(w.size) || w.size < 1 || w.size > limit - w.physBase)
-    throw new EpcConfigError(`${at}.size: the window must end at or below 2^52 (${hex(limit)})`);
-  if (!isPowerOfTwoUpTo(w.pageSize, limit)) throw new EpcConfigError(`${at}.pageSize: must be a power of two`);
-  if (w.size < w.pageSize) throw new EpcConfigError(`${at}.size: smaller than its pageSize`);
+    throw new EpcConfigError(`${at}.size`, `the window must end at or below 2^52 (${hex(limit)})`);
+  if (!isPowerOfTwoUpTo(w.pageSize, limit)) throw new EpcConfigError(`${at}.pageSize`, `must be a power of two`);
+  if (w.size < w.pageSize) throw new EpcConfigError(`${at}.size`, `smaller than its pageSize`);
   // pci_epc_multi_mem_init() never makes pages smaller than PAGE_SIZE: a smaller window holds nothing.
   if (w.size < KERNEL_PAGE_SIZE)
-    throw new EpcConfigError(`${at}.size: ${w.size} bytes cannot hold one ${KERNEL_PAGE_SIZE}-byte kernel page`);
+    throw new EpcConfigError(`${at}.size`, `${w.size} bytes cannot hold one ${KERNEL_PAGE_SIZE}-byte kernel page`);
   return Math.floor(w.size / Math.max(w.pageSize, KERNEL_PAGE_SIZE));
 }
 
@@ -88,7 +90,8 @@ function checkOverlap(windows: readonly OutboundWindow[], at: string): void {
     if (prev.w.physBase + prev.w.size > next.w.physBase) {
       const [a, b] = prev.i < next.i ? [prev.i, next.i] : [next.i, prev.i];
       throw new EpcConfigError(
-        `${at}[${b}]: overlaps ${at}[${a}] (${hex(windows[a]!.physBase)}+${hex(windows[a]!.size)} and ${hex(windows[b]!.physBase)}+${hex(windows[b]!.size)})`,
+        `${at}[${b}]`,
+        `overlaps ${at}[${a}] (${hex(windows[a]!.physBase)}+${hex(windows[a]!.size)} and ${hex(windows[b]!.physBase)}+${hex(windows[b]!.size)})`,
       );
     }
   }
@@ -99,11 +102,11 @@ function checkAlignments(profile: EpcProfile, largest: number, at: (field: strin
   const a = profile.align;
   const tooLarge = (field: string, value: number) => {
     if (value > largest)
-      throw new EpcConfigError(`${at(field)}: ${hex(value)} exceeds the largest window (${hex(largest)} bytes)`);
+      throw new EpcConfigError(at(field), `${hex(value)} exceeds the largest window (${hex(largest)} bytes)`);
   };
   if (a.kind === 'dwc') {
     if (!isPowerOfTwoUpTo(a.regionAlign, PROFILE_LIMITS.physAddrLimit))
-      throw new EpcConfigError(`${at('align.regionAlign')}: must be a power of two`);
+      throw new EpcConfigError(at('align.regionAlign'), `must be a power of two`);
     tooLarge('align.regionAlign', a.regionAlign);
   } else if (a.kind === 'pass-bits') {
     tooLarge('align.maxBits', 2 ** a.maxBits);
@@ -117,10 +120,11 @@ function checkInterruptRegion(profile: EpcProfile, at: string): void {
   const allocator = new OutboundAllocator(profile.windows);
   const size = profile.irq.reservedSize ?? allocator.firstPageSize;
   if (!Number.isSafeInteger(size) || size < 1 || allocator.alloc(size) === null)
-    throw new EpcConfigError(`${at}.reservedSize: no outbound window can hold ${hex(size)} bytes`);
+    throw new EpcConfigError(`${at}.reservedSize`, `no outbound window can hold ${hex(size)} bytes`);
   if (!allocator.canAlloc(KERNEL_PAGE_SIZE))
     throw new EpcConfigError(
-      `${at}.reservedSize: the interrupt chunk (${hex(size)} bytes) leaves no window page for data (${KERNEL_PAGE_SIZE / KiB} KiB)`,
+      `${at}.reservedSize`,
+      `the interrupt chunk (${hex(size)} bytes) leaves no window page for data (${KERNEL_PAGE_SIZE / KiB} KiB)`,
     );
 }
 

@@ -20,17 +20,18 @@ export function parseProfile(json: unknown, source = 'profile'): EpcProfile {
   const field = (key: string): unknown => (obj[key] !== undefined ? obj[key] : base?.[key as keyof EpcProfile]);
   const at = (key: string) => `${source}.${key}`;
   const known = new Set(['name', 'description', 'extends', 'windows', 'align', 'atu', 'irq', 'barAlign', 'hasDma']);
-  for (const key of Object.keys(obj)) if (!known.has(key)) throw new EpcConfigError(`${at(key)}: unknown field`);
+  for (const key of Object.keys(obj)) if (!known.has(key)) throw new EpcConfigError(at(key), `unknown field`);
 
   const windowsData = field('windows');
   if (!Array.isArray(windowsData) || windowsData.length === 0)
-    throw new EpcConfigError(`${at('windows')}: must be a non-empty array`);
+    throw new EpcConfigError(at('windows'), `must be a non-empty array`);
   const windows = windowsData.map((w, i) => window(w, `${at('windows')}[${i}]`));
   const align = alignRule(field('align'), at('align'));
   const largestWindow = Math.max(...windows.map((w) => w.size));
   if (align.kind === 'pass-bits' && 2 ** align.maxBits > largestWindow) {
     throw new EpcConfigError(
-      `${at('align')}.maxBits: 2^${align.maxBits} exceeds the largest window (${largestWindow} bytes)`,
+      `${at('align')}.maxBits`,
+      `2^${align.maxBits} exceeds the largest window (${largestWindow} bytes)`,
     );
   }
   const profile: EpcProfile = {
@@ -52,14 +53,14 @@ function parseJson(text: string, source: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new EpcConfigError(`${source}: not valid JSON (${(error as Error).message})`);
+    throw new EpcConfigError(source, `not valid JSON (${(error as Error).message})`);
   }
 }
 
 /** The profile's own description; for one that extends a built-in, the parent's words apply only to the parent. */
 function description(obj: Json, base: EpcProfile | undefined, at: string): string {
   if (obj.description !== undefined) {
-    if (typeof obj.description !== 'string') throw new EpcConfigError(`${at}: must be a string`);
+    if (typeof obj.description !== 'string') throw new EpcConfigError(at, `must be a string`);
     return obj.description;
   }
   if (base === undefined) return '';
@@ -69,7 +70,8 @@ function description(obj: Json, base: EpcProfile | undefined, at: string): strin
 
 function builtin(name: string): EpcProfile {
   const profile = findProfile(name);
-  if (profile === undefined) throw new EpcConfigError(`unknown profile '${name}' (known: ${PROFILE_NAMES.join(', ')})`);
+  if (profile === undefined)
+    throw new EpcConfigError('', `unknown profile '${name}' (known: ${PROFILE_NAMES.join(', ')})`);
   return profile;
 }
 
@@ -80,7 +82,7 @@ function window(data: unknown, at: string): OutboundWindow {
     size: size(w.size, `${at}.size`),
     pageSize: powerOfTwo(w.pageSize, `${at}.pageSize`),
   };
-  if (win.size < win.pageSize) throw new EpcConfigError(`${at}.size: smaller than its pageSize`);
+  if (win.size < win.pageSize) throw new EpcConfigError(`${at}.size`, `smaller than its pageSize`);
   return win;
 }
 
@@ -94,12 +96,12 @@ function alignRule(data: unknown, at: string): AlignRule {
     case 'pass-bits': {
       const minBits = bits(a.minBits, `${at}.minBits`);
       const maxBits = bits(a.maxBits, `${at}.maxBits`);
-      if (maxBits < minBits) throw new EpcConfigError(`${at}.maxBits: must be at least minBits`);
+      if (maxBits < minBits) throw new EpcConfigError(`${at}.maxBits`, `must be at least minBits`);
       const sizeGranule = a.sizeGranule === 'pow2' ? 'pow2' : powerOfTwo(a.sizeGranule, `${at}.sizeGranule`);
       return { kind: 'pass-bits', minBits, maxBits, sizeGranule };
     }
     default:
-      throw new EpcConfigError(`${at}.kind: must be one of none, dwc, pass-bits`);
+      throw new EpcConfigError(`${at}.kind`, `must be one of none, dwc, pass-bits`);
   }
 }
 
@@ -121,7 +123,8 @@ function atuRule(data: unknown, at: string): AtuRule {
       return { kind: 'cadence', maxRegions: count(a.maxRegions, `${at}.maxRegions`, 3) };
     default:
       throw new EpcConfigError(
-        `${at}.kind: must be one of unlimited, dwc, region-per-window, cadence, window-per-mapping`,
+        `${at}.kind`,
+        `must be one of unlimited, dwc, region-per-window, cadence, window-per-mapping`,
       );
   }
 }
@@ -131,7 +134,7 @@ const IRQ_MAPPINGS: readonly IrqMapping[] = ['direct', 'transient', 'reserved', 
 function irq(data: unknown, at: string): IrqCapabilities {
   const i = object(data, at);
   if (!IRQ_MAPPINGS.includes(i.mapping as IrqMapping))
-    throw new EpcConfigError(`${at}.mapping: must be one of ${IRQ_MAPPINGS.join(', ')}`);
+    throw new EpcConfigError(`${at}.mapping`, `must be one of ${IRQ_MAPPINGS.join(', ')}`);
   const caps = {
     msi: boolean(i.msi, `${at}.msi`),
     msix: boolean(i.msix, `${at}.msix`),
@@ -139,50 +142,48 @@ function irq(data: unknown, at: string): IrqCapabilities {
     mapping: i.mapping as IrqMapping,
   };
   if (!caps.msi && !caps.msix && !caps.intx)
-    throw new EpcConfigError(`${at}: at least one of msi, msix, intx must be true`);
+    throw new EpcConfigError(at, `at least one of msi, msix, intx must be true`);
   return i.reservedSize === undefined ? caps : { ...caps, reservedSize: size(i.reservedSize, `${at}.reservedSize`) };
 }
 
 function object(data: unknown, at: string): Json {
   if (typeof data !== 'object' || data === null || Array.isArray(data))
-    throw new EpcConfigError(`${at}: must be an object`);
+    throw new EpcConfigError(at, `must be an object`);
   return data as Json;
 }
 
 function string(data: unknown, at: string): string {
-  if (typeof data !== 'string' || data === '') throw new EpcConfigError(`${at}: must be a non-empty string`);
+  if (typeof data !== 'string' || data === '') throw new EpcConfigError(at, `must be a non-empty string`);
   return data;
 }
 
 function boolean(data: unknown, at: string): boolean {
-  if (typeof data !== 'boolean') throw new EpcConfigError(`${at}: must be true or false`);
+  if (typeof data !== 'boolean') throw new EpcConfigError(at, `must be true or false`);
   return data;
 }
 
 function size(data: unknown, at: string, zeroAllowed = false): number {
   const value = typeof data === 'string' && /^0x[0-9a-f]+$/i.test(data) ? Number.parseInt(data, 16) : data;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < (zeroAllowed ? 0 : 1)) {
-    throw new EpcConfigError(
-      `${at}: must be a ${zeroAllowed ? 'non-negative' : 'positive'} integer or a 0x hex string`,
-    );
+    throw new EpcConfigError(at, `must be a ${zeroAllowed ? 'non-negative' : 'positive'} integer or a 0x hex string`);
   }
   return value;
 }
 
 function powerOfTwo(data: unknown, at: string): number {
   const value = size(data, at);
-  if (!isPowerOfTwo(value)) throw new EpcConfigError(`${at}: must be a power of two`);
+  if (!isPowerOfTwo(value)) throw new EpcConfigError(at, `must be a power of two`);
   return value;
 }
 
 function count(data: unknown, at: string, min: number): number {
   if (typeof data !== 'number' || !Number.isInteger(data) || data < min || data > 256)
-    throw new EpcConfigError(`${at}: must be an integer from ${min} to 256`);
+    throw new EpcConfigError(at, `must be an integer from ${min} to 256`);
   return data;
 }
 
 function bits(data: unknown, at: string): number {
   if (typeof data !== 'number' || !Number.isInteger(data) || data < 1 || data > 40)
-    throw new EpcConfigError(`${at}: must be an integer from 1 to 40`);
+    throw new EpcConfigError(at, `must be an integer from 1 to 40`);
   return data;
 }

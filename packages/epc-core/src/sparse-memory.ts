@@ -138,7 +138,7 @@ export class SparseMemory {
   addRegion(start: bigint, size: bigint | number): void {
     const end = start + BigInt(size);
     if (start < 0n || end > PCI_ADDR_LIMIT || end <= start) {
-      throw new EpcConfigError(`memory region ${hex(start)}+${size} is outside the 64-bit address space`);
+      throw new EpcConfigError('', `memory region ${hex(start)}+${size} is outside the 64-bit address space`);
     }
     const regions = this.regions;
     // The first region that touches or follows the new one; every region from there that

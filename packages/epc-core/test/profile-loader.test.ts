@@ -88,6 +88,22 @@ describe('parseProfile', () => {
     expect(() => parseProfile(data, 'my')).toThrow(EpcConfigError);
     expect(() => parseProfile(data, 'my')).toThrow(message);
   });
+
+  it.each([
+    [{ ...board, windows: [{ physBase: 0, size: 4096, pageSize: 8192 }] }, 'my.windows[0].size'],
+    [{ ...board, bogus: 1 }, 'my.bogus'],
+    [{ ...board, extends: 'nope' }, ''],
+  ])('names the offending field of %j as the user error path', (data, path) => {
+    let thrown: unknown;
+    try {
+      parseProfile(data, 'my');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ isUserError: true, path });
+    expect((thrown as Error).message.startsWith(path)).toBe(true);
+    expect((thrown as Error).message).not.toContain('\n');
+  });
 });
 
 /** A profile the simulator can honour, to vary one field at a time. */
