@@ -9,6 +9,7 @@ import { EpcError } from './errors.js';
 import { type EpcFaultFlags, type EpcFaultName, resolveEpcFaults } from './faults.js';
 import type { BusFault, HostBus } from './host-bus.js';
 import { InboundBar } from './inbound-bar.js';
+import { InterruptMessages } from './interrupt-messages.js';
 import { PciConfig } from './pci-config.js';
 import type { EpcProfile } from './profile.js';
 import { checkProfileLimits } from './profile-limits.js';
@@ -24,9 +25,6 @@ export interface EpcOptions {
 
 export type IrqType = 'msi' | 'msix' | 'intx';
 
-/** MSI-X table entry layout (PCI Local Bus 3.0 §6.8.2): 16 bytes per vector. */
-const MSIX_ENTRY = { size: 16, addrLo: 0, addrHi: 4, data: 8, vectorControl: 12 } as const;
-const MSIX_VECTOR_MASKED = 1;
 /** An MSI or MSI-X message is one dword. */
 const IRQ_MESSAGE_SIZE = 4;
 const MESSAGE_ADDRESS_RESERVED = 3n;
@@ -65,7 +63,7 @@ export class Epc implements EndpointLink {
   private live: EpcMap[] = [];
   private liveCount = 0;
   private readonly bars: (InboundBar | undefined)[] = [];
-  private readonly msixPending = new Set<number>();
+  private readonly messages = new InterruptMessages(this.config, (index) => this.bar(index));
   private intxHandler: ((asserted: boolean) => void) | null = null;
   private intxLevel = false;
   private irqReserved: { phys: number; size: number; slot: AtuSlot | null } | null = null;
@@ -79,15 +77,8 @@ export class Epc implements EndpointLink {
     physBase: 0,
     physAddr: 0,
   };
-  /** The interrupt message being sent (set by msiMessage / msixMessage). */
-  private messageAddress = 0n;
-  private messageData = 0;
   /** The last message address that passed the dword check (-1: none yet). */
   private messageAddressChecked = -1n;
-  /** The last MSI-X message address read from the table, as dwords and as a bigint. */
-  private msixAddressLo = 0;
-  private msixAddressHi = 0;
-  private msixAddress = 0n;
   /** One message buffer, reused: a bus write copies (or consumes) the bytes before it returns. */
   private readonly irqPayload = new Uint8Array(IRQ_MESSAGE_SIZE);
   private readonly irqPayloadView = new DataView(this.irqPayload.buffer);
@@ -331,78 +322,27 @@ export class Epc implements EndpointLink {
    * sets its pending bit and returns EPERM; {@link deliverPendingMsix} sends it later.
    */
   raiseIrq(type: 'msi' | 'msix', vector: number): EpcError | null {
-    const refused = type === 'msi' ? this.msiMessage(vector) : this.msixMessage(vector);
+    const m = this.messages;
+    const refused = type === 'msi' ? m.msi(vector) : m.msix(vector);
     if (refused !== null) return refused;
     this.counters.irqsRaised++;
-    return this.sendMessage(this.messageAddress, this.messageData, type === 'msix' && this.faults.msixUnmapBeforeFlush);
+    return this.sendMessage(m.address, m.data, type === 'msix' && this.faults.msixUnmapBeforeFlush);
   }
 
   /** Sends every pending MSI-X message whose vector the host has unmasked since; returns how many. */
   deliverPendingMsix(): number {
-    if (this.msixPending.size === 0) return 0;
+    const pending = this.messages.pending;
+    if (pending.size === 0) return 0;
     let sent = 0;
-    for (const vector of [...this.msixPending]) {
-      if (this.msixMasked(vector)) continue;
-      this.msixPending.delete(vector);
+    for (const vector of [...pending]) {
+      if (this.messages.masked(vector)) continue;
+      pending.delete(vector);
       if (this.raiseIrq('msix', vector) === null) sent++;
     }
     return sent;
   }
 
   // ---- internals ----
-
-  /** Sets {@link messageAddress} and {@link messageData} for MSI `vector`, or returns why it cannot be sent. */
-  private msiMessage(vector: number): EpcError | null {
-    const c = this.config;
-    if (!c.msiEnabled) return new EpcError('EINVAL', 'MSI is not enabled by the host');
-    if (vector < 0 || vector >= c.msiVectors) return new EpcError('EINVAL', `MSI vector ${vector} not enabled`);
-    // Multiple Message: the vector number goes in the low bits of the data.
-    this.messageAddress = c.msiAddress;
-    this.messageData = (c.msiData | vector) >>> 0;
-    return null;
-  }
-
-  /** Sets {@link messageAddress} and {@link messageData} from MSI-X table entry `vector`, or returns why not. */
-  private msixMessage(vector: number): EpcError | null {
-    const c = this.config;
-    if (!c.msixEnabled) return new EpcError('EINVAL', 'MSI-X is not enabled by the host');
-    if (vector < 0 || vector >= c.msixCapable) return new EpcError('EINVAL', `MSI-X vector ${vector} out of range`);
-    if (this.msixMasked(vector)) {
-      this.setMsixPending(vector, true);
-      return new EpcError('EPERM', `MSI-X vector ${vector} is masked`);
-    }
-    this.setMsixPending(vector, false);
-    const bar = this.bar(c.msixBar);
-    const entry = c.msixTableOffset + vector * MSIX_ENTRY.size;
-    const lo = bar.read32(entry + MSIX_ENTRY.addrLo);
-    const hi = bar.read32(entry + MSIX_ENTRY.addrHi);
-    // Every vector usually has the same message address: build the bigint only when it changes.
-    if (lo !== this.msixAddressLo || hi !== this.msixAddressHi) {
-      this.msixAddressLo = lo;
-      this.msixAddressHi = hi;
-      this.msixAddress = (BigInt(hi) << 32n) | BigInt(lo);
-    }
-    this.messageAddress = this.msixAddress;
-    this.messageData = bar.read32(entry + MSIX_ENTRY.data);
-    return null;
-  }
-
-  private msixMasked(vector: number): boolean {
-    const c = this.config;
-    const bar = this.bar(c.msixBar);
-    const control = bar.read32(c.msixTableOffset + vector * MSIX_ENTRY.size + MSIX_ENTRY.vectorControl);
-    return c.msixFunctionMask || (control & MSIX_VECTOR_MASKED) !== 0;
-  }
-
-  private setMsixPending(vector: number, pending: boolean): void {
-    const c = this.config;
-    const bar = this.bar(c.msixBar);
-    const byte = c.msixPbaOffset + (vector >> 3);
-    const bit = 1 << (vector & 7);
-    bar.bytes[byte] = pending ? bar.bytes[byte]! | bit : bar.bytes[byte]! & ~bit;
-    if (pending) this.msixPending.add(vector);
-    else this.msixPending.delete(vector);
-  }
 
   /**
    * Writes an interrupt message the way the profile's controller does (docs/epc-mapping.md §6).
