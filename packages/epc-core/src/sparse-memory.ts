@@ -223,18 +223,27 @@ export class SparseMemory {
     return undefined;
   }
 
-  /** Copies memory at `addr` into `dst`. The caller checked {@link covers}. */
-  read(addr: bigint, dst: Uint8Array): void {
-    let page: number;
-    let offset: number;
+  /** Page and offset of the last {@link locate}: fields, so that finding them allocates nothing. */
+  private page = 0;
+  private offset = 0;
+
+  /** Splits `addr` into its page number and offset, with number arithmetic below 2^53. */
+  private locate(addr: bigint): void {
     if (addr < SAFE_LIMIT_N) {
       const n = Number(addr);
-      page = Math.floor(n / HOST_PAGE_SIZE);
-      offset = n - page * HOST_PAGE_SIZE;
+      this.page = Math.floor(n / HOST_PAGE_SIZE);
+      this.offset = n - this.page * HOST_PAGE_SIZE;
     } else {
-      page = Number(addr >> PAGE_SHIFT_N);
-      offset = Number(addr & PAGE_MASK_N);
+      this.page = Number(addr >> PAGE_SHIFT_N);
+      this.offset = Number(addr & PAGE_MASK_N);
     }
+  }
+
+  /** Copies memory at `addr` into `dst`. The caller checked {@link covers}. */
+  read(addr: bigint, dst: Uint8Array): void {
+    this.locate(addr);
+    let page = this.page;
+    let offset = this.offset;
     const length = dst.length;
     if (offset + length <= HOST_PAGE_SIZE) {
       // One page: the common case (an SQE, a CQE, a list, a page of data).
@@ -258,16 +267,9 @@ export class SparseMemory {
 
   /** Copies `src` into memory at `addr`. The caller checked {@link covers}. */
   write(addr: bigint, src: Uint8Array): void {
-    let page: number;
-    let offset: number;
-    if (addr < SAFE_LIMIT_N) {
-      const n = Number(addr);
-      page = Math.floor(n / HOST_PAGE_SIZE);
-      offset = n - page * HOST_PAGE_SIZE;
-    } else {
-      page = Number(addr >> PAGE_SHIFT_N);
-      offset = Number(addr & PAGE_MASK_N);
-    }
+    this.locate(addr);
+    let page = this.page;
+    let offset = this.offset;
     const length = src.length;
     if (offset + length <= HOST_PAGE_SIZE) {
       if (length === 0) return;
@@ -289,16 +291,9 @@ export class SparseMemory {
    * clearing a buffer costs no storage. The caller checked {@link covers}.
    */
   zero(addr: bigint, size: number): void {
-    let page: number;
-    let offset: number;
-    if (addr < SAFE_LIMIT_N) {
-      const n = Number(addr);
-      page = Math.floor(n / HOST_PAGE_SIZE);
-      offset = n - page * HOST_PAGE_SIZE;
-    } else {
-      page = Number(addr >> PAGE_SHIFT_N);
-      offset = Number(addr & PAGE_MASK_N);
-    }
+    this.locate(addr);
+    let page = this.page;
+    let offset = this.offset;
     for (let done = 0; done < size; ) {
       const n = Math.min(HOST_PAGE_SIZE - offset, size - done);
       if (n === HOST_PAGE_SIZE) this.drop(page);
