@@ -4,8 +4,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { caseFileJsonSchema } from '../packages/host-sim/src/case-file/case-schema.js';
-import { parseCaseFile } from '../packages/host-sim/src/case-file/parse-case-file.js';
+import { caseFileJsonSchema } from '../packages/host-sim/src/runs/case-file/case-schema.js';
+import { parseCaseFile } from '../packages/host-sim/src/runs/case-file/parse-case-file.js';
 
 const published = JSON.parse(readFileSync(new URL('../docs/case-file.schema.json', import.meta.url), 'utf8'));
 const casesDir = new URL('./cases/', import.meta.url);

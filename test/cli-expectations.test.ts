@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { epfsim } from './run-cli.js';
 
-const CLI = fileURLToPath(new URL('../packages/host-sim/dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../packages/host-sim/dist/front/cli/main.js', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'epfsim-expect-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 

@@ -3,7 +3,7 @@
  * user runs them (the built CLI). Skipped, with one line saying so, where QEMU is not installed.
  */
 import { describe, expect, it } from 'vitest';
-import { qemuAvailable } from '../packages/host-sim/src/qemu/qemu-process.js';
+import { qemuAvailable } from '../packages/host-sim/src/reference/qemu/qemu-process.js';
 import { epfsim } from './run-cli.js';
 
 const hasQemu = qemuAvailable();

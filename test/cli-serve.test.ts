@@ -12,11 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NBD_CMD_READ, NBD_CMD_WRITE } from '../packages/host-sim/src/nbd/index.js';
-import { RawClient } from '../packages/host-sim/test/nbd/raw-client.js';
+import { NBD_CMD_READ, NBD_CMD_WRITE } from '../packages/host-sim/src/front/nbd/index.js';
+import { RawClient } from '../packages/host-sim/test/front/nbd/raw-client.js';
 import { epfsim } from './run-cli.js';
 
-const CLI = fileURLToPath(new URL('../packages/host-sim/dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../packages/host-sim/dist/front/cli/main.js', import.meta.url));
 const STACK_FRAME = /\bat .*\.js:\d+/;
 /** Every external process is bounded: a hang fails the test instead of stalling CI. */
 const CLIENT_TIMEOUT_MS = 60_000;

@@ -13,7 +13,7 @@ import { SchemaFolder } from './json-schema.js';
 import { epfsim } from './run-cli.js';
 
 const schemas = new SchemaFolder(fileURLToPath(new URL('../docs/json/', import.meta.url)));
-const CLI = fileURLToPath(new URL('../packages/host-sim/dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../packages/host-sim/dist/front/cli/main.js', import.meta.url));
 const CASES = fileURLToPath(new URL('./cases/', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'epfsim-json-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

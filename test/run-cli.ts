@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const CLI = fileURLToPath(new URL('../packages/host-sim/dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../packages/host-sim/dist/front/cli/main.js', import.meta.url));
 
 /** Runs the built `epfsim` as a user would (npm test builds it first). */
 export function epfsim(...args: string[]): { code: number; stdout: string; stderr: string } {

@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeSgl, NvmOpcode, Psdt, SglType, sglDescriptor } from '@epfsim/nvme-spec-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawHost } from '../packages/host-sim/src/bench/raw-host.js';
-import { NBD_CMD_READ, NBD_CMD_WRITE, NBD_OPT_LIST } from '../packages/host-sim/src/nbd/index.js';
-import { RawClient } from '../packages/host-sim/test/nbd/raw-client.js';
+import { RawHost } from '../packages/host-sim/src/front/bench/raw-host.js';
+import { NBD_CMD_READ, NBD_CMD_WRITE, NBD_OPT_LIST } from '../packages/host-sim/src/front/nbd/index.js';
+import { RawClient } from '../packages/host-sim/test/front/nbd/raw-client.js';
 
-const CLI = fileURLToPath(new URL('../packages/host-sim/dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../packages/host-sim/dist/front/cli/main.js', import.meta.url));
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const LISTEN_TIMEOUT_MS = 20_000;

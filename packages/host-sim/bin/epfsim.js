@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const BUILT_CLI = new URL('../dist/cli/main.js', import.meta.url);
+const BUILT_CLI = new URL('../dist/front/cli/main.js', import.meta.url);
 /** Exit code for a usage problem (the CLI's USAGE_EXIT_CODE). */
 const NOT_BUILT_EXIT_CODE = 2;
 

@@ -1,7 +1,7 @@
 /** Shared test fixtures: host memory with the MSI window reserved, data requests, SGL capabilities. */
-import { SimulatedHostMemory } from '../../src/memory/host-memory.js';
-import { MsiDoorbell } from '../../src/memory/msi-doorbell.js';
-import { type DataRequest, NO_SGL, type SglCapability } from '../../src/placement/layout.js';
+import { SimulatedHostMemory } from '../../src/host/memory/host-memory.js';
+import { MsiDoorbell } from '../../src/host/memory/msi-doorbell.js';
+import { type DataRequest, NO_SGL, type SglCapability } from '../../src/host/placement/layout.js';
 
 export const PAGE = 4096;
 

@@ -3,7 +3,7 @@
  * way the specification describes (NVMe Base 1.4 §4.3, §4.4), and returns the host byte ranges it
  * names in data order. Tests compare it with what a placement policy says it built.
  */
-import type { SimulatedHostMemory } from '../../src/memory/host-memory.js';
+import type { SimulatedHostMemory } from '../../src/host/memory/host-memory.js';
 
 export interface WalkedRange {
   readonly addr: bigint;

@@ -1,8 +1,8 @@
 /** A small testbed (2 namespaces: 512 B and 4 KiB blocks) with a driver brought up on it. */
-import type { NvmeDriverOptions } from '../../src/driver/driver-options.js';
-import { NvmeDriver } from '../../src/driver/nvme-driver.js';
-import { createTestbed, type Testbed, type TestbedOptions } from '../../src/target/epfsim-target.js';
-import type { NvmeTarget } from '../../src/target/target.js';
+import type { NvmeDriverOptions } from '../../src/host/driver/driver-options.js';
+import { NvmeDriver } from '../../src/host/driver/nvme-driver.js';
+import { createTestbed, type Testbed, type TestbedOptions } from '../../src/host/target/epfsim-target.js';
+import type { NvmeTarget } from '../../src/host/target/target.js';
 
 export const NS512 = { blockSize: 512, blocks: 65536, backend: { kind: 'ram' } } as const;
 export const NS4K = { blockSize: 4096, blocks: 8192, backend: { kind: 'ram' } } as const;

@@ -2,9 +2,9 @@
  * A target that delegates to another and lets a test misbehave in between: swallow doorbell
  * writes (a lost command) or rewrite what the controller just posted (a buggy controller).
  */
-import type { HostMemory } from '../../src/memory/host-memory.js';
-import type { InterruptCounter } from '../../src/memory/msi-doorbell.js';
-import type { NvmeTarget } from '../../src/target/target.js';
+import type { HostMemory } from '../../src/host/memory/host-memory.js';
+import type { InterruptCounter } from '../../src/host/memory/msi-doorbell.js';
+import type { NvmeTarget } from '../../src/host/target/target.js';
 
 export class WrappedTarget implements NvmeTarget {
   readonly inner: NvmeTarget;
