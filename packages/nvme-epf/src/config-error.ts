@@ -5,12 +5,15 @@
  */
 export class NvmeConfigError extends Error {
   override readonly name = 'NvmeConfigError';
-  /** The configuration field at fault, e.g. `mqes` or `namespaces[1].blocks`. */
+  /** The user-error shape every package shares: the brand, and the path of the field at fault. */
+  readonly isUserError = true as const;
+  readonly path: string;
+  /** The configuration field at fault, e.g. `mqes` or `namespaces[1].blocks` (the same as `path`). */
   readonly field: string;
-
   constructor(field: string, message: string) {
     super(`${field}: ${message}`);
     this.field = field;
+    this.path = field;
   }
 }
 

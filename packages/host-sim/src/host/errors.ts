@@ -1,3 +1,5 @@
+import { flagOf } from './user-error.js';
+
 /**
  * Typed errors for the third kind of failure: the environment or the caller asked for something
  * that cannot be done (an unknown profile, a controller that never becomes ready, a buffer a
@@ -9,10 +11,14 @@
 /** A bad option or name given to host-sim. */
 export class HostSimConfigError extends Error {
   override readonly name = 'HostSimConfigError';
+  readonly isUserError = true as const;
+  /** The option at fault when the message names one (`--queues: …`), else ''. */
+  readonly path: string;
   readonly code: 'UNKNOWN_PROFILE' | 'UNKNOWN_PLACEMENT' | 'BAD_OPTION';
   constructor(code: HostSimConfigError['code'], message: string) {
     super(message);
     this.code = code;
+    this.path = flagOf(message);
   }
 }
 
@@ -37,6 +43,9 @@ export class NvmeDriverError extends Error {
 /** A placement policy cannot describe the requested transfer (too long for SPDK's tracker, no room left). */
 export class PlacementError extends Error {
   override readonly name = 'PlacementError';
+  /** A user error: the placement and sizes the user chose do not fit together (no one field is at fault). */
+  readonly isUserError = true as const;
+  readonly path = '';
   readonly code: 'TOO_LARGE' | 'NO_SPACE' | 'NOT_APPLICABLE';
   constructor(code: PlacementError['code'], message: string) {
     super(message);

@@ -4,16 +4,16 @@
  * (flags, profile files, case files) print one line and exit 2; never a stack trace.
  */
 import { readFileSync } from 'node:fs';
+import { isUserError } from '../../host/user-error.js';
 import { BENCH_HELP, benchCommand } from './bench-command.js';
 import type { CommandContext } from './command.js';
 import { COMPARE_HELP, compareCommand } from './compare-command.js';
-import { isUserConfigError } from './config-errors.js';
 import { FUZZ_HELP, fuzzCommand } from './fuzz-command.js';
 import { PROFILES_HELP, profilesCommand } from './profiles-command.js';
 import { REPLAY_HELP, replayCommand } from './replay-command.js';
 import { RUN_HELP, runCommand } from './run-command.js';
 import { SERVE_HELP, serveCommand } from './serve-command.js';
-import { EXIT_OK, USAGE_EXIT_CODE, UsageError } from './usage-error.js';
+import { EXIT_OK, USAGE_EXIT_CODE } from './usage-error.js';
 
 interface Command {
   readonly summary: string;
@@ -135,7 +135,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     return await command.run(ctx, joinNegativeValues(rest.filter((a) => !global(a))));
   } catch (error) {
-    if (error instanceof UsageError || isUserConfigError(error) || isParseArgsError(error)) {
+    if (isUserError(error) || isParseArgsError(error)) {
       // parseArgs explains over several lines; the user gets one.
       ctx.err(`epfsim ${name}: ${(error as Error).message.split('\n').join(' ')}`);
       return USAGE_EXIT_CODE;

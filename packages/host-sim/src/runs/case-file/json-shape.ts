@@ -9,6 +9,7 @@
 /** A user's document does not have the shape asked for: one line naming the path. */
 export class ShapeError extends Error {
   override readonly name = 'ShapeError';
+  readonly isUserError = true as const;
   readonly path: string;
   constructor(path: string, problem: string) {
     super(`${path}: ${problem}`);

@@ -68,11 +68,19 @@ export interface CampaignJson {
 /** Shards that do not make one whole campaign. */
 export class ShardMergeError extends Error {
   override readonly name = 'ShardMergeError';
+  readonly isUserError = true as const;
+  /** The shard results file at fault, or '' when the set as a whole is wrong (one missing). */
+  readonly path: string;
+  constructor(message: string, path = '') {
+    super(message);
+    this.path = path;
+  }
 }
 
 function parseShard(text: unknown, source: string): { index: number; count: number } {
   const m = typeof text === 'string' ? /^(\d+)\/(\d+)$/.exec(text) : null;
-  if (m === null) throw new ShardMergeError(`${source}: no shard K/N (is it the --json output of epfsim fuzz?)`);
+  if (m === null)
+    throw new ShardMergeError(`${source}: no shard K/N (is it the --json output of epfsim fuzz?)`, source);
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
@@ -90,17 +98,20 @@ export function mergeShards(
   for (const { source, json } of results) {
     const shard = parseShard(json.shard, source);
     if (json.seed !== first.json.seed)
-      throw new ShardMergeError(`${source}: seed ${json.seed}, but ${first.source} has seed ${first.json.seed}`);
+      throw new ShardMergeError(
+        `${source}: seed ${json.seed}, but ${first.source} has seed ${first.json.seed}`,
+        source,
+      );
     if (shard.count !== count)
-      throw new ShardMergeError(`${source}: shard ${json.shard}, but ${first.source} is one of ${count}`);
+      throw new ShardMergeError(`${source}: shard ${json.shard}, but ${first.source} is one of ${count}`, source);
     const twice = seen.get(shard.index);
-    if (twice !== undefined) throw new ShardMergeError(`${source}: shard ${json.shard} is also ${twice}`);
+    if (twice !== undefined) throw new ShardMergeError(`${source}: shard ${json.shard} is also ${twice}`, source);
     seen.set(shard.index, source);
-    if (!Array.isArray(json.cases)) throw new ShardMergeError(`${source}: no cases listed`);
+    if (!Array.isArray(json.cases)) throw new ShardMergeError(`${source}: no cases listed`, source);
     if ((json.differential === undefined) !== (first.json.differential === undefined))
-      throw new ShardMergeError(`${source}: differential and plain campaign results do not merge`);
+      throw new ShardMergeError(`${source}: differential and plain campaign results do not merge`, source);
     if (json.differential?.epfsimOptions !== first.json.differential?.epfsimOptions)
-      throw new ShardMergeError(`${source}: differential with other epfsim options than ${first.source}`);
+      throw new ShardMergeError(`${source}: differential with other epfsim options than ${first.source}`, source);
   }
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((k) => !seen.has(k));
   if (missing.length > 0)
