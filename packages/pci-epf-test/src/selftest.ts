@@ -6,6 +6,10 @@ export const SELFTEST_SIZES = [1, 1024, 1025, 1024000, 1024001] as const;
 
 export interface SelftestCase extends EndpointTestResult {
   readonly name: string;
+  /** Maps the function left live after the case (a leak: 0 when it unmapped everything). */
+  readonly leakedMaps: number;
+  /** Device accesses the host refused (outside its RAM): each one a bus fault. */
+  readonly busFaults: number;
 }
 
 /**
@@ -15,8 +19,22 @@ export interface SelftestCase extends EndpointTestResult {
  */
 export function runSelftest(options: EndpointTestHostOptions): SelftestCase[] {
   const cases: SelftestCase[] = [];
-  const run = (name: string, test: (h: EndpointTestHost) => EndpointTestResult) =>
-    cases.push({ name, ...test(new EndpointTestHost(options)) });
+  const run = (name: string, test: (h: EndpointTestHost) => EndpointTestResult) => {
+    const h = new EndpointTestHost(options);
+    const result = test(h);
+    const leakedMaps = h.epc.liveMaps.length;
+    const busFaults = h.host.faultCount;
+    const clean = leakedMaps === 0 && busFaults === 0;
+    const detail = clean ? result.detail : `${leakedMaps} maps leaked, ${busFaults} bus faults`;
+    cases.push({
+      name,
+      ...result,
+      ok: result.ok && clean,
+      ...(detail === undefined ? {} : { detail }),
+      leakedMaps,
+      busFaults,
+    });
+  };
   run('BAR0', (h) => h.barTest());
   const irq = options.profile.irq;
   if (irq.intx) run('INTX_IRQ', (h) => h.irqTest(IRQ_TYPE.INTX));

@@ -31,6 +31,7 @@ import {
 import { JSON_OUTPUT_VERSION } from './json-output.js';
 import { parseChoice, parseDuration, parseInteger, parseSize } from './options.js';
 import { createProgress } from './progress.js';
+import { FUNCTION_NAMES, runEndpointTest } from './run-endpoint-test.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from './usage-error.js';
 
 export const RUN_HELP = `usage: epfsim run [options] [--json]
@@ -56,6 +57,14 @@ workload (fio names):
   --rwmixread PCT        percentage of reads in rw and randrw (default ${WORKLOAD_DEFAULTS.rwmixread})
   --no-verify            do not check data read back (default: every byte read is checked; a
                          workload that reads nothing reports verify as N/A, as fio verifies reads)
+
+function:
+  --function NAME        nvme (default): the NVMe endpoint function under the workload above;
+                         pci-epf-test: the kernel's endpoint test function under its selftest
+                         (BAR, interrupts, read/write/copy of 1 B to 1 MB, with DMA where the
+                         controller has it), buffers placed linux or adversarial (the default:
+                         each starts just below a 1 MiB edge), checked by CRC-32, leaks and faults
+  --alignment N          pci-epf-test: the host driver's buffer alignment (default 0)
 
 replay:
   --replay FILE          replay a trace (fio iolog v2/v3, or DiskSim ASCII) fitted onto the
@@ -98,7 +107,31 @@ const RUN_FLAGS = {
   replay: { type: 'string' },
   'replay-timing': { type: 'string' },
   'replay-speed': { type: 'string' },
+  function: { type: 'string' },
+  alignment: { type: 'string' },
 } as const;
+
+/** Flags of the NVMe workload, meaningless for the endpoint test function. */
+const NVME_ONLY_FLAGS = [...Object.keys(RUN_FLAGS).filter((k) => !(k in TESTBED_FLAGS))].filter(
+  (k) => k !== 'function' && k !== 'alignment',
+);
+const ENDPOINT_TEST_TESTBED_FLAGS = ['profile', 'placement', 'seed'];
+
+/** `run --function pci-epf-test`: the kernel selftest on the profile's EPC. */
+function endpointTest(ctx: CommandContext, values: RunFlagValues): number {
+  const given = Object.keys(values).filter((k) => values[k as keyof RunFlagValues] !== undefined);
+  const foreign = given.find(
+    (k) => NVME_ONLY_FLAGS.includes(k) || (k in TESTBED_FLAGS && !ENDPOINT_TEST_TESTBED_FLAGS.includes(k)),
+  );
+  if (foreign !== undefined) throw new UsageError(`--${foreign}: not for --function pci-epf-test`);
+  const choice = resolveTestbedFlags({ ...values, placement: 'linux' });
+  return runEndpointTest(ctx, {
+    profile: choice.profile,
+    placement: values.placement ?? 'adversarial',
+    seed: choice.seed,
+    alignment: values.alignment === undefined ? 0 : parseInteger(values.alignment, '--alignment', 0, 1 << 30),
+  });
+}
 
 /** Flags that describe generated I/O, meaningless for a replay. */
 const GENERATOR_ONLY_FLAGS = ['rw', 'bs', 'offset', 'size', 'rwmixread'] as const;
@@ -262,6 +295,9 @@ function bringUpFailed(ctx: CommandContext, error: Error, account: FunctionAccou
 /** `epfsim run`: a workload or a replay, verified and checked. */
 export async function runCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
   const values = parseRunArgs(args);
+  const fn = parseChoice(values.function ?? 'nvme', '--function', FUNCTION_NAMES);
+  if (fn === 'pci-epf-test') return endpointTest(ctx, values);
+  if (values.alignment !== undefined) throw new UsageError('--alignment: only with --function pci-epf-test');
   const choice = resolveTestbedFlags(values);
   if (choice.placement === INVALID_PLACEMENT)
     throw new UsageError(`--placement ${INVALID_PLACEMENT} breaks rules on purpose: use it with 'epfsim fuzz'`);
