@@ -5,7 +5,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCaseFile } from '../packages/host-sim/src/runs/case-file/parse-case-file.js';
-import { firstFailure, replayCase } from '../packages/host-sim/src/runs/case-file/replay-case.js';
+import { replayCase } from '../packages/host-sim/src/runs/case-file/replay-case.js';
+import { firstFailure } from '../packages/host-sim/src/runs/case-file/replay-report.js';
 
 const dir = new URL('./cases/', import.meta.url);
 const load = (name: string) => parseCaseFile(JSON.parse(readFileSync(new URL(name, dir), 'utf8')), name);

@@ -7,7 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { FAULT_CATALOGUE } from '@epfsim/nvme-epf';
 import { describe, expect, it } from 'vitest';
 import { parseCaseFile } from '../packages/host-sim/src/runs/case-file/parse-case-file.js';
-import { firstFailure, replayCase } from '../packages/host-sim/src/runs/case-file/replay-case.js';
+import { replayCase } from '../packages/host-sim/src/runs/case-file/replay-case.js';
+import { firstFailure } from '../packages/host-sim/src/runs/case-file/replay-report.js';
 
 const dir = new URL('./cases/faults/', import.meta.url);
 const load = (name: string) => parseCaseFile(JSON.parse(readFileSync(new URL(name, dir), 'utf8')), name);

@@ -4,15 +4,15 @@ import { formatStatus } from '@epfsim/nvme-spec-types';
 import { formatFunctionAccount } from '../../host/target/function-account.js';
 import { caseFileJsonSchema } from '../../runs/case-file/case-schema.js';
 import { parseCaseFile } from '../../runs/case-file/parse-case-file.js';
+import { replayCase } from '../../runs/case-file/replay-case.js';
+import { CASE_COMMAND_TIMEOUT_MS } from '../../runs/case-file/replay-host.js';
 import {
-  CASE_COMMAND_TIMEOUT_MS,
   type CaseReport,
   type CommandReport,
   firstFailure,
   opcodeText,
-  replayCase,
   statusCode,
-} from '../../runs/case-file/replay-case.js';
+} from '../../runs/case-file/replay-report.js';
 import type { CommandContext } from './command.js';
 import { JSON_OUTPUT_VERSION } from './json-output.js';
 import { parseInteger } from './options.js';

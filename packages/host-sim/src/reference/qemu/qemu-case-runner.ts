@@ -8,13 +8,9 @@ import { truncateSync } from 'node:fs';
 import type { GrantId, GrantSpec } from '../../host/memory/grant-table.js';
 import type { HostRange } from '../../host/memory/host-range.js';
 import type { CaseFile } from '../../runs/case-file/case-file.js';
-import {
-  type CaseReport,
-  type ReplayBed,
-  type ReplayMemory,
-  type ReplayOptions,
-  replayCaseOn,
-} from '../../runs/case-file/replay-case.js';
+import type { ReplayBed, ReplayMemory } from '../../runs/case-file/replay-bed.js';
+import { type ReplayOptions, replayCaseOn } from '../../runs/case-file/replay-case.js';
+import type { CaseReport } from '../../runs/case-file/replay-report.js';
 import type { QemuGuestMemory } from './guest-memory.js';
 import type { QemuOptions } from './qemu-process.js';
 import { QEMU_DEFAULTS, QemuTarget } from './qemu-target.js';

@@ -5,7 +5,7 @@
  */
 import type { Testbed } from '../../host/target/epfsim-target.js';
 import { functionAccount, functionCommandErrors } from '../../host/target/function-account.js';
-import type { CaseReport, CommandReport } from './replay-case.js';
+import type { CaseReport, CommandReport } from './replay-report.js';
 
 /** `report` with the function's account of `testbed`: unchanged when it passed and no events were asked for. */
 export function withFunctionAccount(report: CaseReport, testbed: Testbed, events: boolean): CaseReport {

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { isPlacementError } from '../../host/errors.js';
 import type { CaseFile } from '../case-file/case-file.js';
-import { type CaseReport, firstFailure } from '../case-file/replay-case.js';
+import { type CaseReport, firstFailure } from '../case-file/replay-report.js';
 import { type CampaignPlan, caseSeed, idAt, type Shard, targetOf } from './campaign-plan.js';
 import {
   buildFuzzCase,

@@ -28,7 +28,7 @@ import type {
 } from '../case-file/case-file.js';
 import { CASE_FILE_VERSION } from '../case-file/case-file.js';
 import { fillPattern } from '../case-file/data-pattern.js';
-import { statusCode } from '../case-file/replay-case.js';
+import { statusCode } from '../case-file/replay-report.js';
 import { BlockModel } from './block-model.js';
 import { ControllerModel, type EnableRequest, type PendingExpect, St } from './controller-model.js';
 import { AERL, LAYOUT_ATTEMPTS, PAGE, RING_ATTEMPTS, RING_JUMP, RING_RESERVE } from './fuzz-constants.js';

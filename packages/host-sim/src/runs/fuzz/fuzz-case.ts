@@ -12,7 +12,8 @@
  * removed, the model recomputes the rest.
  */
 import type { CaseFile } from '../case-file/case-file.js';
-import { type CaseReport, replayCase } from '../case-file/replay-case.js';
+import { replayCase } from '../case-file/replay-case.js';
+import type { CaseReport } from '../case-file/replay-report.js';
 import { CaseBuilder } from './case-builder.js';
 import type { FuzzCaseParams } from './fuzz-params.js';
 import type { FuzzTarget } from './fuzz-target.js';

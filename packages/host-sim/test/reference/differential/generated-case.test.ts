@@ -12,7 +12,7 @@ import { compareCaseReports, GeneratedCaseDifferential } from '../../../src/refe
 import { qemuAvailable } from '../../../src/reference/qemu/qemu-process.js';
 import { QEMU_HOST_RAM } from '../../../src/reference/qemu/qemu-target.js';
 import type { CaseCommand, CaseFile } from '../../../src/runs/case-file/case-file.js';
-import type { CaseReport } from '../../../src/runs/case-file/replay-case.js';
+import type { CaseReport } from '../../../src/runs/case-file/replay-report.js';
 import { runCampaignCase } from '../../../src/runs/fuzz/campaign.js';
 import type { CampaignPlan } from '../../../src/runs/fuzz/campaign-plan.js';
 import type { FuzzTarget } from '../../../src/runs/fuzz/fuzz-case.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from '../../../src/runs/case-file/json-shape.js';
 import { parseCaseFile, serializeCaseFile } from '../../../src/runs/case-file/parse-case-file.js';
-import { firstFailure, replayCase } from '../../../src/runs/case-file/replay-case.js';
+import { replayCase } from '../../../src/runs/case-file/replay-case.js';
+import { firstFailure } from '../../../src/runs/case-file/replay-report.js';
 
 const le64 = (...values: bigint[]) =>
   values
