@@ -53,10 +53,10 @@ import {
   sqTailDoorbell,
 } from '@epfsim/nvme-spec-types';
 import { AsyncEvents } from './admin/async-events.js';
+import { buildCommandEffectsLog } from './admin/command-effects.js';
 import { executeAdmin } from './admin/dispatch.js';
 import { FeatureState } from './admin/features.js';
 import { buildIdentifyController, buildIdentifyNamespace } from './admin/identify.js';
-import { buildCommandEffectsLog } from './admin/log-pages.js';
 import { Command, DEFERRED, EarlyFailure, type HandlerResult } from './command/command.js';
 import type { CommandOrigin, ResumableCommand } from './command/resumable-command.js';
 import { succeeded } from './command/succeeded.js';

@@ -6,18 +6,14 @@
  * the asynchronous events that named it.
  */
 import {
-  AdminOpcode,
-  CMD_EFFECTS,
   DWORD_BYTES,
   decodeGetLogPage,
-  encodeCommandEffectsLog,
   encodeFirmwareSlotLog,
   FW_SLOT_AFI,
   isSuccess,
   Lid,
   NVME_NSID_ALL,
   type NvmeStatus,
-  NvmOpcode,
   packFields,
   READ_WRITE,
   SQE,
@@ -37,31 +33,6 @@ const MAX_BLOCK_SIZE = 4096;
 const MAX_UNBOUNDED_TRANSFER = 2 ** READ_WRITE.CDW12.NLB.len * MAX_BLOCK_SIZE;
 const CDW12_BYTE = SQE.CDW12.off;
 const NSID_BYTE = SQE.NSID.off;
-
-/** Commands Supported and Effects: every opcode implemented, with LBCC for the ones that change data. */
-export function buildCommandEffectsLog(): Uint8Array {
-  const supported = packFields(CMD_EFFECTS, { CSUPP: 1 });
-  const changesData = packFields(CMD_EFFECTS, { CSUPP: 1, LBCC: 1 });
-  const acs: number[] = [];
-  for (const op of [
-    AdminOpcode.DELETE_IO_SQ,
-    AdminOpcode.CREATE_IO_SQ,
-    AdminOpcode.GET_LOG_PAGE,
-    AdminOpcode.DELETE_IO_CQ,
-    AdminOpcode.CREATE_IO_CQ,
-    AdminOpcode.IDENTIFY,
-    AdminOpcode.ABORT,
-    AdminOpcode.SET_FEATURES,
-    AdminOpcode.GET_FEATURES,
-    AdminOpcode.ASYNC_EVENT_REQUEST,
-  ]) {
-    acs[op] = supported;
-  }
-  const iocs: number[] = [];
-  for (const op of [NvmOpcode.FLUSH, NvmOpcode.READ, NvmOpcode.COMPARE, NvmOpcode.VERIFY]) iocs[op] = supported;
-  for (const op of [NvmOpcode.WRITE, NvmOpcode.WRITE_ZEROES, NvmOpcode.DATASET_MANAGEMENT]) iocs[op] = changesData;
-  return encodeCommandEffectsLog({ acs: Array.from(acs, (v) => v ?? 0), iocs: Array.from(iocs, (v) => v ?? 0) });
-}
 
 /** The Firmware Slot log: slot 1 active, holding the configured firmware revision. */
 function firmwareSlotLog(c: NvmeController): Uint8Array {

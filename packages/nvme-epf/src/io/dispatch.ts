@@ -7,10 +7,8 @@
 import { Fuse, NvmOpcode, Psdt, SQE, Status } from '@epfsim/nvme-spec-types';
 import type { Command, HandlerResult } from '../command/command.js';
 import type { NvmeController } from '../controller.js';
-import { datasetManagement } from './dataset-management.js';
 import { flush } from './flush.js';
-import { compare, read, verify, write } from './read-write.js';
-import { writeZeroes } from './write-zeroes.js';
+import { NVM_COMMANDS } from './nvm-commands.js';
 
 const OPCODE_BYTE = SQE.OPC.off;
 const NSID_BYTE = SQE.NSID.off;
@@ -18,18 +16,9 @@ const FLAGS_BYTE = SQE.FLAGS.off;
 const FUSE_BIT = 0;
 const PSDT_BIT = 6;
 
-const IMPLEMENTED: ReadonlySet<number> = new Set([
-  NvmOpcode.FLUSH,
-  NvmOpcode.WRITE,
-  NvmOpcode.READ,
-  NvmOpcode.COMPARE,
-  NvmOpcode.WRITE_ZEROES,
-  NvmOpcode.DATASET_MANAGEMENT,
-  NvmOpcode.VERIFY,
-]);
-
 export function executeIo(c: NvmeController, cmd: Command): HandlerResult {
-  if (!IMPLEMENTED.has(cmd.opcode)) return cmd.failParse(Status.INVALID_OPCODE, OPCODE_BYTE);
+  const entry = NVM_COMMANDS.get(cmd.opcode);
+  if (entry === undefined) return cmd.failParse(Status.INVALID_OPCODE, OPCODE_BYTE);
   const broadcastFlush = cmd.opcode === NvmOpcode.FLUSH && cmd.nsidIsBroadcast;
   const ns = c.namespace(cmd.nsid);
   if (ns === undefined && !broadcastFlush) return cmd.failParse(Status.INVALID_NS, NSID_BYTE);
@@ -37,23 +26,7 @@ export function executeIo(c: NvmeController, cmd: Command): HandlerResult {
   if (cmd.psdt === Psdt.RESERVED || (cmd.psdt !== Psdt.PRP && c.config.options.sglSupport === 'none')) {
     return cmd.failParse(Status.INVALID_FIELD, FLAGS_BYTE, PSDT_BIT);
   }
+  // Only a broadcast Flush gets here without a namespace.
   if (ns === undefined) return flush(c, cmd, undefined);
-  switch (cmd.opcode) {
-    case NvmOpcode.FLUSH:
-      return flush(c, cmd, ns);
-    case NvmOpcode.WRITE:
-      return write(c, cmd, ns);
-    case NvmOpcode.READ:
-      return read(c, cmd, ns);
-    case NvmOpcode.COMPARE:
-      return compare(c, cmd, ns);
-    case NvmOpcode.WRITE_ZEROES:
-      return writeZeroes(c, cmd, ns);
-    case NvmOpcode.DATASET_MANAGEMENT:
-      return datasetManagement(c, cmd, ns);
-    case NvmOpcode.VERIFY:
-      return verify(c, cmd, ns);
-    default:
-      return cmd.fail(Status.INVALID_OPCODE, OPCODE_BYTE);
-  }
+  return entry.handler(c, cmd, ns);
 }
