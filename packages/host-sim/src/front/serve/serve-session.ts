@@ -9,7 +9,7 @@ import type { Testbed } from '../../host/target/epfsim-target.js';
 import { LatencyRecorder } from '../../runs/workload/latency-recorder.js';
 import { type RunCheck, runChecks, shutDownObserved } from '../../runs/workload/run-checks.js';
 import { functionCounters } from '../../runs/workload/run-report.js';
-import { emptyVerify } from '../../runs/workload/workload-engine.js';
+import { emptyVerify } from '../../runs/workload/verifier.js';
 import type { WorkloadResult } from '../../runs/workload/workload-result.js';
 import { type NbdServer, startNbdServer } from '../nbd/nbd-server.js';
 import type { NbdStats } from '../nbd/stats.js';

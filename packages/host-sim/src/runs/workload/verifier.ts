@@ -16,6 +16,7 @@
 import { DeallocateReadBehavior, getBits, ID_NS_DLFEAT } from '@epfsim/nvme-spec-types';
 import type { DataChunk } from '../../host/placement/layout.js';
 import type { BlockPattern } from './block-pattern.js';
+import type { IoRequest } from './io-request.js';
 
 /** What a read of a deallocated block returns. */
 export type DeallocatedReads = 'zeroes' | 'ones' | 'unknown';
@@ -280,4 +281,31 @@ function sameBytes(a: Uint8Array, b: Uint8Array, from: number, to: number): bool
   return Buffer.from(a.buffer, a.byteOffset + from, to - from).equals(
     Buffer.from(b.buffer, b.byteOffset + from, to - from),
   );
+}
+
+/** The verify summary of a run that verifies nothing. */
+export function emptyVerify(): VerifySummary {
+  return {
+    enabled: false,
+    readsChecked: 0,
+    bytesCompared: 0,
+    blocksChecked: 0,
+    blocksWithData: 0,
+    bytesDiscarded: 0,
+    blocksNotVerifiable: 0,
+    mismatchedBlocks: 0,
+    mismatches: [],
+  };
+}
+
+/** The blocks a list of requests touches, first to last (at least one block). */
+export function blocksTouched(requests: readonly IoRequest[]): VerifyRegion {
+  let start = Number.POSITIVE_INFINITY;
+  let end = 0;
+  for (const r of requests) {
+    if (r.nlb === 0) continue;
+    start = Math.min(start, r.slba);
+    end = Math.max(end, r.slba + r.nlb);
+  }
+  return end === 0 ? { start: 0, blocks: 1 } : { start, blocks: end - start };
 }

@@ -22,13 +22,12 @@ import { ioGeometry } from './io-geometry.js';
 import { IO_OPS, type IoOp, type IoRequest, requestsConflict } from './io-request.js';
 import { GeneratedSource, type IoSource, TraceSource, traceToRequests } from './io-source.js';
 import { LatencyRecorder } from './latency-recorder.js';
+import { defaultClockNs, defaultSleep, NS_PER_MS, NS_PER_S, yieldToEventLoop } from './run-clock.js';
 import { RW_MODE_INFO } from './rw-mode.js';
-import { deallocatedReads, Verifier, type VerifyRegion, type VerifySummary } from './verifier.js';
+import { blocksTouched, deallocatedReads, emptyVerify, Verifier, type VerifyRegion } from './verifier.js';
 import type { OpCounts, OpMeasured, WorkloadEnd, WorkloadResult } from './workload-result.js';
 import type { WorkloadSpec } from './workload-spec.js';
 
-const NS_PER_MS = 1e6;
-const NS_PER_S = 1e9;
 /** Completions between two progress reports. */
 const PROGRESS_EVERY = 64;
 /** Device steps between two yields to the event loop when the run can be interrupted (a few ms). */
@@ -85,46 +84,6 @@ interface InFlight {
 }
 
 const OPCODE = { read: NvmOpcode.READ, write: NvmOpcode.WRITE } as const;
-
-function defaultSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Lets pending events (a signal handler) run before the next device step. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-function defaultClockNs(): number {
-  return performance.now() * NS_PER_MS;
-}
-
-/** The verify summary of a run that verifies nothing. */
-export function emptyVerify(): VerifySummary {
-  return {
-    enabled: false,
-    readsChecked: 0,
-    bytesCompared: 0,
-    blocksChecked: 0,
-    blocksWithData: 0,
-    bytesDiscarded: 0,
-    blocksNotVerifiable: 0,
-    mismatchedBlocks: 0,
-    mismatches: [],
-  };
-}
-
-/** The blocks a list of requests touches, first to last (at least one block). */
-function blocksTouched(requests: readonly IoRequest[]): VerifyRegion {
-  let start = Number.POSITIVE_INFINITY;
-  let end = 0;
-  for (const r of requests) {
-    if (r.nlb === 0) continue;
-    start = Math.min(start, r.slba);
-    end = Math.max(end, r.slba + r.nlb);
-  }
-  return end === 0 ? { start: 0, blocks: 1 } : { start, blocks: end - start };
-}
 
 /** Errors that stop a run but are results, not bugs: the controller (or the host's placement of it) gave out. */
 function isRunStoppingError(e: unknown): e is Error {
