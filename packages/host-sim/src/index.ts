@@ -29,9 +29,10 @@ export { QemuTarget } from './reference/qemu/qemu-target.js';
 // ---- runs ----
 export type { CaseFile, CaseStep } from './runs/case-file/case-file.js';
 export { caseFileJsonSchema } from './runs/case-file/case-schema.js';
-export { parseCaseFile, serializeCaseFile } from './runs/case-file/parse-case-file.js';
+export { parseCaseFile } from './runs/case-file/parse-case-file.js';
 export { type ReplayOptions, replayCase } from './runs/case-file/replay-case.js';
 export { type CaseReport, firstFailure } from './runs/case-file/replay-report.js';
+export { serializeCaseFile } from './runs/case-file/serialize-case-file.js';
 export { type CampaignOptions, type CampaignResult, runCampaign } from './runs/fuzz/campaign.js';
 export type { CampaignPlan, Shard } from './runs/fuzz/campaign-plan.js';
 export type { FuzzTarget } from './runs/fuzz/fuzz-target.js';

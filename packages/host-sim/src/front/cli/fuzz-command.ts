@@ -13,9 +13,9 @@ import {
 import { QEMU_COMPAT_OPTIONS } from '../../reference/differential/known-differences.js';
 import { type Difference, formatDifference } from '../../reference/differential/outcome.js';
 import { QemuCaseRunner } from '../../reference/qemu/qemu-case-runner.js';
-import { serializeCaseFile } from '../../runs/case-file/parse-case-file.js';
 import { replayCase } from '../../runs/case-file/replay-case.js';
 import { type CaseReport, firstFailure } from '../../runs/case-file/replay-report.js';
+import { serializeCaseFile } from '../../runs/case-file/serialize-case-file.js';
 import {
   type CampaignFailure,
   type CampaignOptions,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CASE_FILE_KIND } from '../../../src/runs/case-file/case-file.js';
 import { ShapeError } from '../../../src/runs/case-file/json-shape.js';
-import { parseCaseFile, serializeCaseFile } from '../../../src/runs/case-file/parse-case-file.js';
+import { parseCaseFile } from '../../../src/runs/case-file/parse-case-file.js';
+import { serializeCaseFile } from '../../../src/runs/case-file/serialize-case-file.js';
 
 const v2 = {
   kind: CASE_FILE_KIND,

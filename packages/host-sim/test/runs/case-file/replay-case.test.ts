@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from '../../../src/runs/case-file/json-shape.js';
-import { parseCaseFile, serializeCaseFile } from '../../../src/runs/case-file/parse-case-file.js';
+import { parseCaseFile } from '../../../src/runs/case-file/parse-case-file.js';
 import { replayCase } from '../../../src/runs/case-file/replay-case.js';
 import { firstFailure } from '../../../src/runs/case-file/replay-report.js';
+import { serializeCaseFile } from '../../../src/runs/case-file/serialize-case-file.js';
 
 const le64 = (...values: bigint[]) =>
   values

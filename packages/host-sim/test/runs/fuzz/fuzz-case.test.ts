@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { rangeEnd } from '../../../src/host/memory/host-range.js';
 import type { PlacementName } from '../../../src/host/placement/placement-factory.js';
 import { type CaseBytes, type CaseFile, caseCommands } from '../../../src/runs/case-file/case-file.js';
-import { parseCaseFile, serializeCaseFile } from '../../../src/runs/case-file/parse-case-file.js';
+import { parseCaseFile } from '../../../src/runs/case-file/parse-case-file.js';
 import { firstFailure } from '../../../src/runs/case-file/replay-report.js';
+import { serializeCaseFile } from '../../../src/runs/case-file/serialize-case-file.js';
 import { buildFuzzCase, type FuzzTarget, fuzzCaseArbitrary, runFuzzCase } from '../../../src/runs/fuzz/fuzz-case.js';
 
 function target(profile: string, placement: PlacementName): FuzzTarget {
