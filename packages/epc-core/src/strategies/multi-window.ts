@@ -23,7 +23,11 @@ export const multiWindowStrategy: TransferStrategy = {
         (maps.length === 0 || epc.canMap(pciAddr + BigInt(covered), buf.length - covered))
       ) {
         const map = epc.memMap(pciAddr + BigInt(covered), buf.length - covered);
-        if (map instanceof EpcError) return map;
+        if (map instanceof EpcError) {
+          // canMap() promised a map the controller then refused: give back what is held.
+          for (const held of maps) epc.memUnmap(held);
+          return map;
+        }
         maps.push(map);
         covered += map.pciSize;
       }
