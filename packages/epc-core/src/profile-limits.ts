@@ -53,6 +53,17 @@ export function checkProfileLimits(profile: EpcProfile, source = 'profile'): voi
       `${pages} allocator pages in all; the limit is ${PROFILE_LIMITS.maxWindowPages} (fewer or larger pages)`,
     );
   checkOverlap(windows, at('windows'));
+  if (profile.atu.kind === 'window-per-mapping') {
+    // rcar_pcie_ep_map_addr() maps a window whose base is the address: the allocator may hand out
+    // only whole windows (R-Car registers each window with its size as page size).
+    windows.forEach((w, i) => {
+      if (w.pageSize !== w.size)
+        throw new EpcConfigError(
+          `${at('windows')}[${i}].pageSize`,
+          `must equal the window's size with atu window-per-mapping (one mapping per window, at its base)`,
+        );
+    });
+  }
   const largest = Math.max(...windows.map((w) => w.size));
   checkAlignments(profile, largest, at);
   if (!isPowerOfTwoUpTo(profile.barAlign, PROFILE_LIMITS.physAddrLimit))

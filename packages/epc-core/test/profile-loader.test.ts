@@ -92,6 +92,14 @@ describe('parseProfile', () => {
   it.each([
     [{ ...board, windows: [{ physBase: 0, size: 4096, pageSize: 8192 }] }, 'my.windows[0].size'],
     [{ ...board, bogus: 1 }, 'my.bogus'],
+    [
+      {
+        ...board,
+        atu: { kind: 'window-per-mapping' },
+        windows: [{ physBase: 0x4000_0000, size: 8192, pageSize: 4096 }],
+      },
+      'my.windows[0].pageSize',
+    ],
     [{ ...board, extends: 'nope' }, ''],
   ])('names the offending field of %j as the user error path', (data, path) => {
     let thrown: unknown;
