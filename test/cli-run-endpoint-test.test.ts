@@ -43,6 +43,22 @@ describe('epfsim run --function pci-epf-test', () => {
   });
 });
 
+describe('epfsim fuzz --function pci-epf-test', () => {
+  it('fuzzes buffer placement on every profile: clean, with the seed in the summary', () => {
+    const r = epfsim('fuzz', '--function', 'pci-epf-test', '--profile', 'all', '--cases', '100', '--seed', '3');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^epfsim fuzz --function pci-epf-test: 100 cases .* seed 3, 0 failed; profiles generic, /);
+    const json = JSON.parse(epfsim('fuzz', '--function', 'pci-epf-test', '--cases', '20', '--json').stdout);
+    expect(json).toMatchObject({ function: 'pci-epf-test', casesRun: 20, failed: 0 });
+  });
+
+  it('refuses the NVMe campaign flags in one line: exit 2', () => {
+    const r = epfsim('fuzz', '--function', 'pci-epf-test', '--placement', 'spdk');
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('epfsim fuzz: --placement: not for --function pci-epf-test');
+  });
+});
+
 describe('a reader that stops early', () => {
   it('ends the output quietly: no EPIPE stack, exit 0', async () => {
     const cli = fileURLToPath(new URL('../packages/host-sim/dist/front/cli/main.js', import.meta.url));

@@ -27,11 +27,13 @@ import type { CampaignPlan, Shard } from '../../runs/fuzz/campaign-plan.js';
 import type { CaseRunner, FuzzTarget } from '../../runs/fuzz/fuzz-case.js';
 import type { CommandContext } from './command.js';
 import { resolveTestbedFlags, TESTBED_DEFAULTS, TESTBED_FLAGS } from './common-options.js';
+import { fuzzEndpointTest } from './fuzz-endpoint-test.js';
 import { fuzzMerge } from './fuzz-merge.js';
 import { JSON_OUTPUT_VERSION } from './json-output.js';
-import { parseDuration, parseInteger } from './options.js';
+import { parseChoice, parseDuration, parseInteger } from './options.js';
 import { checkOutDir, ensureDir } from './out-dir.js';
 import { createProgress } from './progress.js';
+import { FUNCTION_NAMES } from './run-endpoint-test.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from './usage-error.js';
 
 const DEFAULT_CASES = 1000;
@@ -66,6 +68,10 @@ campaign:
   --workers N                   worker threads, each running a deterministic slice (default 1)
   --shard K/N                   run slice K of N (cases i with i mod N = K-1); the N slices
                                 together are exactly the unsharded campaign
+  --function NAME               nvme (default) | pci-epf-test: fuzz where the host puts the Linux
+                                endpoint test function's buffers (near 1 MiB edges, anywhere, any
+                                driver alignment; read, write, copy, DMA), each case checked by CRC-32,
+                                leaks and bus faults; takes --profile, --seed and --cases
   --merge FILE...               merge the --json results of the N shards of one campaign into the
                                 whole campaign's result (same counts as the unsharded run); exit 1
                                 when any shard's case failed
@@ -107,6 +113,7 @@ export async function fuzzCommand(ctx: CommandContext, args: readonly string[]):
     options: {
       ...TESTBED_FLAGS,
       merge: { type: 'boolean' },
+      function: { type: 'string' },
       profile: { type: 'string', multiple: true },
       placement: { type: 'string', multiple: true },
       cases: { type: 'string' },
@@ -127,6 +134,21 @@ export async function fuzzCommand(ctx: CommandContext, args: readonly string[]):
   }
   if (positionals.length > 0)
     throw new UsageError(`unexpected argument '${positionals[0]}' (shard results to merge go after --merge)`);
+  const fn = parseChoice(values.function ?? 'nvme', '--function', FUNCTION_NAMES);
+  if (fn === 'pci-epf-test') {
+    const other = Object.keys(values).find((k) => !['function', 'profile', 'seed', 'cases'].includes(k));
+    if (other !== undefined) throw new UsageError(`--${other}: not for --function pci-epf-test`);
+    const profiles = expandAll(values.profile ?? [TESTBED_DEFAULTS.profile], PROFILE_NAMES).map(
+      (profile) => resolveTestbedFlags({ profile, placement: 'linux' }).profile,
+    );
+    const seed = resolveTestbedFlags({
+      placement: 'linux',
+      ...(values.seed === undefined ? {} : { seed: values.seed }),
+    }).seed;
+    const cases =
+      values.cases === undefined ? DEFAULT_CASES : parseInteger(values.cases, '--cases', 1, Number.MAX_SAFE_INTEGER);
+    return fuzzEndpointTest(ctx, profiles, cases, seed);
+  }
   const differential = values.differential ?? false;
   if (values.compat === true && !differential) throw new UsageError('--compat needs --differential');
   if (differential && values.target !== undefined && values.target !== 'qemu')
