@@ -10,14 +10,23 @@
  * page aligned next to (optionally across) edges. Everything is legal: a correct controller must
  * complete every command successfully and move exactly the described bytes.
  */
-import { type EpcProfile, PCI_ADDR_LIMIT } from '@epfsim/epc-core';
+import { PCI_ADDR_LIMIT } from '@epfsim/epc-core';
 import { PRP_ENTRY_SIZE, Psdt, SGL_DESCRIPTOR_SIZE, type SglDescriptor } from '@epfsim/nvme-spec-types';
-import { PlacementError } from '../errors.js';
 import type { GrantSpec } from '../memory/grant-table.js';
-import type { HostMemory } from '../memory/host-memory.js';
-import { alignDownBig, type HostRange, rangeEnd } from '../memory/host-range.js';
-import { createRandom, type Random } from '../random.js';
-import { type EdgeClass, edgeClasses, edgesWithin } from './edges.js';
+import type { HostRange } from '../memory/host-range.js';
+import {
+  AdversarialDraws,
+  CONTIGUITY_CHOICES,
+  DWORD,
+  MAX_SEGMENTS,
+  MAX_SGL_PIECES,
+  ODDS,
+  type PageRun,
+  PLACE_ATTEMPTS,
+  Placements,
+  QWORD,
+} from './adversarial-draws.js';
+import type { EdgeClass } from './edges.js';
 import {
   type CommandLayout,
   type DataChunk,
@@ -32,124 +41,9 @@ import {
 import { prpEntries, slotsToPageEnd, writePrpList } from './prp-builder.js';
 import { bitBucket, dataBlock, lastSegmentPointer, segmentPointer, sglDptr, writeSegment } from './sgl-builder.js';
 
-const DWORD = 4;
-const QWORD = 8;
-/** Attempts to find a free spot before giving up on an edge (or, for free placement, at all). */
-const PLACE_ATTEMPTS = 64;
-/** Address bands a random placement draws from, roughly log-uniform over the 64-bit space. */
-const BANDS: readonly (readonly [bigint, bigint])[] = [
-  [1n << 20n, 1n << 32n],
-  [1n << 32n, 1n << 40n],
-  [1n << 40n, 1n << 53n],
-  [1n << 53n, PCI_ADDR_LIMIT],
-];
-/** Most data pieces of one SGL (before zero-length and bit-bucket extras). */
-const MAX_SGL_PIECES = 8;
-/** Most segments in a Segment chain. */
-const MAX_SEGMENTS = 4;
-/**
- * How often each shape is drawn. Defaults of the options, then the odds inside a layout; tuned so
- * that a few hundred layouts reach every shape and edge (the tests check that they do).
- */
-const ODDS = {
-  edge: 0.7,
-  exactRam: 0.5,
-  sgl: 0.5,
-  /** With an edge and several pages: cross it (else start at it). */
-  crossEdge: 0.75,
-  /** PRP2 garbage when it is reserved. */
-  prp2Garbage: 0.5,
-  /** PRP1 offset: cumulative thresholds for 0, one dword, the last dword; else any dword. */
-  prp1Zero: 0.25,
-  prp1FirstDword: 0.35,
-  prp1LastDword: 0.5,
-  bitBucket: 0.25,
-  zeroLengthBlock: 0.15,
-  /** A lone RAM Data Block goes in SGL1 (else in a Last Segment). */
-  sgl1DataBlock: 0.6,
-  segmentChain: 0.5,
-  segmentAcrossPage: 0.3,
-} as const;
-/** Per-buffer contiguity of PRP pages: all scattered, mostly scattered, mostly contiguous, contiguous. */
-const CONTIGUITY_CHOICES = [0, 0.3, 0.8, 1] as const;
-
-export interface AdversarialPlacementOptions {
-  readonly seed?: number;
-  /** The controller profile whose own edges (region alignment, pass-through limit, windows) are targeted. */
-  readonly profile?: EpcProfile;
-  /** Probability that a buffer crosses (or starts or ends at) an edge. Default 0.7. */
-  readonly edgeRate?: number;
-  /** Queues: anywhere, next to edges (default), or also across them. */
-  readonly queueEdges?: 'none' | 'near' | 'across';
-  /** Probability that RAM is placed for exactly the bytes used rather than whole pages. Default 0.5. */
-  readonly exactRamRate?: number;
-  /** Probability of an SGL on an I/O queue when the controller supports SGLs. Default 0.5. */
-  readonly sglRate?: number;
-  /**
-   * The only host RAM there is (QEMU's guest RAM): every placement then lands inside it, and the
-   * edges aimed at are those inside it (see {@link edgesWithin}). Default: the whole 64-bit space.
-   */
-  readonly ram?: HostRange;
-}
-
-/** What one layout placed, so that release frees it. */
-class Placements {
-  readonly ranges: HostRange[] = [];
-  private readonly memory: HostMemory;
-
-  constructor(memory: HostMemory) {
-    this.memory = memory;
-  }
-
-  /** Places [addr, addr + size) if it is free; false otherwise. */
-  tryPlace(addr: bigint, size: number): boolean {
-    if (size <= 0) return true;
-    if (!this.memory.isFree(addr, size)) return false;
-    this.ranges.push(this.memory.place(addr, size));
-    return true;
-  }
-
-  releaseAll(): void {
-    for (const r of this.ranges.splice(0)) this.memory.free(r);
-  }
-}
-
-/** A run of physically contiguous pages of a PRP buffer. */
-interface PageRun {
-  pages: number;
-  /** Address of the run's first page when pinned to an edge. */
-  pinned?: bigint;
-}
-
 /** The hostile-but-legal host. */
-export class AdversarialPlacement implements PlacementPolicy {
+export class AdversarialPlacement extends AdversarialDraws implements PlacementPolicy {
   readonly name = 'adversarial';
-  readonly edges: readonly EdgeClass[];
-  private readonly memory: HostMemory;
-  private readonly random: Random;
-  private readonly edgeRate: number;
-  private readonly queueEdges: 'none' | 'near' | 'across';
-  private readonly exactRamRate: number;
-  private readonly sglRate: number;
-  /** Address bands placements draw from, and the bounds every placement keeps to. */
-  private readonly bands: readonly (readonly [bigint, bigint])[];
-  private readonly lo: bigint;
-  private readonly hi: bigint;
-
-  constructor(memory: HostMemory, options: AdversarialPlacementOptions = {}) {
-    this.memory = memory;
-    this.random = createRandom(options.seed ?? 1);
-    const ram = options.ram;
-    this.lo = ram === undefined ? 0n : ram.addr;
-    this.hi = ram === undefined ? PCI_ADDR_LIMIT : rangeEnd(ram);
-    this.bands = ram === undefined ? BANDS : [[this.lo, this.hi]];
-    this.edges =
-      ram === undefined ? edgeClasses(options.profile) : edgesWithin(edgeClasses(options.profile), this.lo, this.hi);
-    this.edgeRate = options.edgeRate ?? ODDS.edge;
-    this.queueEdges = options.queueEdges ?? 'near';
-    this.exactRamRate = options.exactRamRate ?? ODDS.exactRam;
-    this.sglRate = options.sglRate ?? ODDS.sgl;
-  }
 
   placeQueue(request: QueueRequest): PlacedQueue {
     const ps = request.pageSize;
@@ -246,6 +140,7 @@ export class AdversarialPlacement implements PlacementPolicy {
   }
 
   /** PRP1's offset in its page: 0, a dword, the last dword, or any dword (P-1 legal values). */
+
   private pickPrp1Offset(ps: number): number {
     const roll = this.random.float();
     if (roll < ODDS.prp1Zero) return 0;
@@ -255,6 +150,7 @@ export class AdversarialPlacement implements PlacementPolicy {
   }
 
   /** Splits `pages` into physically contiguous runs; each buffer draws its own contiguity. */
+
   private splitRuns(pages: number): PageRun[] {
     const contiguity = this.random.pick(CONTIGUITY_CHOICES);
     const runs: PageRun[] = [];
@@ -271,6 +167,7 @@ export class AdversarialPlacement implements PlacementPolicy {
    * Pins one run so that the buffer crosses, starts at or ends at an edge, then places all runs.
    * Returns undefined (nothing placed) when no free spot was found for the edge.
    */
+
   private pinAndPlace(
     length: number,
     offset: number,
@@ -304,6 +201,7 @@ export class AdversarialPlacement implements PlacementPolicy {
   }
 
   /** Places every run (pinned ones where pinned) and returns the data chunks; undefined if a pinned run collides. */
+
   private placeRuns(
     length: number,
     offset: number,
@@ -341,6 +239,7 @@ export class AdversarialPlacement implements PlacementPolicy {
    * Writes the PRP list for `list` (the entries after PRP1) starting at a qword offset chosen to hit
    * the shapes of P-4..P-6, chaining through page-aligned pages. Returns PRP2.
    */
+
   private placePrpList(
     list: readonly bigint[],
     ps: number,
@@ -452,6 +351,7 @@ export class AdversarialPlacement implements PlacementPolicy {
   }
 
   /** Splits `length` into 1..8 pieces, each a positive multiple of `grain`. */
+
   private splitLength(length: number, grain: number): number[] {
     const units = length / grain;
     const count = Math.min(units, this.random.between(1, MAX_SGL_PIECES));
@@ -462,36 +362,7 @@ export class AdversarialPlacement implements PlacementPolicy {
   }
 
   /** A free spot for `size` bytes at any `grain`-aligned offset; RAM for exactly those bytes or whole pages. */
-  private placePiece(size: number, grain: number, ps: number, placed: Placements): bigint {
-    const exact = this.random.chance(this.exactRamRate);
-    for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
-      const offset = this.random.below(ps / grain) * grain;
-      const span = Math.ceil((offset + size) / ps) * ps;
-      const page = this.randomBase(span, ps);
-      const addr = page + BigInt(offset);
-      if (exact ? placed.tryPlace(addr, size) : placed.tryPlace(page, span)) return addr;
-    }
-    throw new PlacementError('NO_SPACE', 'no free spot for an SGL piece');
-  }
 
-  /** Places a piece across (or ending at) an edge; returns its address, or 0n when it found no spot. */
-  private placeAcrossEdge(size: number, grain: number, placed: Placements, tags: string[]): bigint {
-    for (let attempt = 0; attempt < PLACE_ATTEMPTS / 8; attempt++) {
-      const edge = this.random.pick(this.edges);
-      const boundary = this.boundary(edge, size, grain);
-      if (boundary === undefined) continue;
-      const crossing = !edge.endOnly && size >= 2 * grain;
-      const before = crossing ? this.random.between(1, size / grain - 1) * grain : size;
-      const addr = boundary - BigInt(before);
-      if (placed.tryPlace(addr, size)) {
-        tags.push(crossing ? `straddle-${edge.name}` : `end-at-${edge.name}`);
-        return addr;
-      }
-    }
-    return 0n;
-  }
-
-  /** Splits descriptors into segments; every segment but the last keeps a non-empty data descriptor (S-11). */
   private splitSegments(descriptors: readonly SglDescriptor[]): SglDescriptor[][] {
     const carriers = descriptors.map((d, i) => (d.length > 0 ? i : -1)).filter((i) => i >= 0);
     const maxSegments = Math.min(MAX_SEGMENTS, carriers.length);
@@ -517,6 +388,7 @@ export class AdversarialPlacement implements PlacementPolicy {
    * (Segment, and Last Segment for the final hop). Returns SGL1: a Last Segment for a single
    * segment, else a Segment.
    */
+
   private writeSegments(
     segments: readonly SglDescriptor[][],
     ps: number,
@@ -544,55 +416,6 @@ export class AdversarialPlacement implements PlacementPolicy {
   }
 
   /** A qword-aligned spot for a segment, sometimes across a page boundary. */
-  private placeSegment(bytes: number, ps: number, placed: Placements, tags: string[]): bigint {
-    for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
-      const across = bytes > SGL_DESCRIPTOR_SIZE && this.random.chance(ODDS.segmentAcrossPage);
-      const span = Math.ceil(bytes / ps) * ps + ps;
-      const page = this.randomBase(span, ps);
-      const addr = across
-        ? page + BigInt(ps - this.random.between(1, bytes / SGL_DESCRIPTOR_SIZE - 1) * SGL_DESCRIPTOR_SIZE)
-        : page + BigInt(this.random.below((ps - Math.min(bytes, ps)) / QWORD + 1) * QWORD);
-      if (placed.tryPlace(addr, bytes)) {
-        if (across && !tags.includes('sgl-segment-across-page')) tags.push('sgl-segment-across-page');
-        return addr;
-      }
-    }
-    throw new PlacementError('NO_SPACE', 'no free spot for an SGL segment');
-  }
-
-  // ---- addresses ----
-
-  /** A boundary of `edge` with room for `span` bytes on both sides; aligned to `align` too. */
-  private boundary(edge: EdgeClass, span: number, align: number): bigint | undefined {
-    if (edge.single) return edge.period - BigInt(span) >= this.lo ? edge.period : undefined;
-    const step = edge.period > BigInt(align) ? edge.period : BigInt(align);
-    for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
-      const boundary = (this.randomBase(span, align) / step + 1n) * step;
-      if (boundary > this.lo + BigInt(span) && boundary + BigInt(span) <= this.hi) return boundary;
-    }
-    return undefined;
-  }
-
-  /** A random `align`-aligned address with `span` free bytes, from one of the address bands. */
-  private randomBase(span: number, align: number): bigint {
-    const [lo, hi] = this.random.pick(this.bands);
-    const room = hi - lo - BigInt(span);
-    return alignDownBig(lo + this.random.bigBelow(room > 0n ? room : 1n), align);
-  }
-
-  /** A free, page-aligned spot of `span` bytes; placed whole in `placeIn` when given. */
-  private freeSpot(span: number, ps: number, placeIn?: Placements): bigint {
-    for (let attempt = 0; attempt < PLACE_ATTEMPTS; attempt++) {
-      const addr = this.randomBase(span, ps);
-      if (placeIn === undefined ? this.memory.isFree(addr, span) : placeIn.tryPlace(addr, span)) return addr;
-    }
-    throw new PlacementError('NO_SPACE', `no free spot of ${span} bytes`);
-  }
-
-  private queue(addr: bigint, request: QueueRequest, placed: Placements, tags: string[]): PlacedQueue {
-    this.memory.zero(addr, Math.ceil(request.bytes / request.pageSize) * request.pageSize);
-    return { range: { addr, size: request.bytes }, tags, release: () => placed.releaseAll() };
-  }
 }
 
 /**
