@@ -3,6 +3,7 @@
  * Linux drivers/nvme/host/pci.c where that makes sense for a simulation (queue depths), and are
  * shorter where Linux's would stall a fuzz run (timeouts; Linux's values are exported).
  */
+import { MAX_TAGS } from '@epfsim/nvme-host';
 import type { PlacementPolicy } from '../placement/layout.js';
 
 /** `NVME_AQ_DEPTH`: Linux's admin queue depth (AQA = 0x001F001F). */
@@ -59,3 +60,12 @@ export function resolveDriverOptions(options: NvmeDriverOptions): ResolvedDriver
     pollEvery: options.pollEvery ?? DEFAULT_POLL_EVERY,
   };
 }
+
+/** Controller page: the driver always programs CC.MPS = 0 (4 KiB), as Linux does. */
+export const CTRL_MPS = 0;
+/** Block size assumed for a command on an NSID the host does not know (before Identify). */
+export const FALLBACK_BLOCK_SIZE = 512;
+/** Admin vector: the admin CQ always uses vector 0. */
+export const ADMIN_VECTOR = 0;
+/** Deepest I/O queue the driver creates: one CID tag per slot, as Linux's blk-mq tags. */
+export const MAX_QUEUE_DEPTH = MAX_TAGS;

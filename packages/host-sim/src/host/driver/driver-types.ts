@@ -1,5 +1,6 @@
 /** What the driver's callers hand it and get back: command descriptions, results, statistics, snapshots. */
-import type { CommandContext, CommandLayout, PlacementPolicy } from '../placement/layout.js';
+import type { GrantId } from '../memory/grant-table.js';
+import type { CommandContext, CommandLayout, PlacedQueue, PlacementPolicy } from '../placement/layout.js';
 import type { Completion } from './completion.js';
 
 /** A command described by its fields, with an optional data transfer placed by a policy. */
@@ -82,3 +83,9 @@ export interface QueueSnapshot {
 
 /** Driver lifecycle. */
 export type DriverState = 'new' | 'live' | 'shutdown' | 'dead';
+
+/** What the driver holds for a queue's ring: its placement and its IOMMU grant. */
+export interface RingResources {
+  readonly placed: PlacedQueue;
+  readonly grant: GrantId;
+}

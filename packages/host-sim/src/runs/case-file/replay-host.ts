@@ -23,6 +23,7 @@ import {
   statusSct,
 } from '@epfsim/nvme-spec-types';
 import { formatRange, rangeEnd, rangesOverlap } from '../../host/memory/host-range.js';
+import { enableFirstInterrupts, type InterruptKind } from '../../host/target/interrupt-mode.js';
 import type { NvmeTarget } from '../../host/target/target.js';
 import {
   type CaseCommand,
@@ -158,21 +159,12 @@ export abstract class ReplayHost {
     const target = this.target;
     const order: HostInterruptMode[] =
       this.c.interrupts === 'auto' ? ['msix', 'msi', 'intx'] : this.c.interrupts === 'none' ? [] : [this.c.interrupts];
-    for (const m of order) {
-      const n =
-        m === 'msix'
-          ? target.enableMsix(MSIX_MAX_VECTORS)
-          : m === 'msi'
-            ? target.enableMsi(MSI_MAX_VECTORS)
-            : target.enableIntx()
-              ? 1
-              : 0;
-      if (n > 0) {
-        this.mode = m;
-        this.vectors = n;
-        break;
-      }
-    }
+    const got = enableFirstInterrupts(target, order as InterruptKind[], {
+      msix: MSIX_MAX_VECTORS,
+      msi: MSI_MAX_VECTORS,
+    });
+    this.mode = got.mode;
+    this.vectors = got.vectors;
     this.engine.setInterruptMode(this.mode, this.vectors);
   }
 
