@@ -12,16 +12,29 @@ import {
   NVME_NSID_ALL,
   NvmOpcode,
   Psdt,
-  type SglDescriptor,
   SglSubtype,
   SglType,
 } from '@epfsim/nvme-spec-types';
-import type { HostRange } from '../../host/memory/host-range.js';
-import type { CaseCommand, CaseQueue, CaseSpace, DifferentialCase, MemoryWrite } from './case.js';
+import type { CaseCommand, CaseQueue, CaseSpace, DifferentialCase } from './case.js';
+import {
+  ABOVE_RAM,
+  DSM_AD,
+  dsmRange,
+  pageRun,
+  QID_ABOVE,
+  QID_NONE,
+  QSIZE_ABOVE_MQES,
+  readCase,
+  SPARE_QID,
+  sglRead,
+  single,
+  UNASSIGNED,
+  VECTOR_NONE,
+  writeCase,
+} from './corpus-builders.js';
 import {
   createCqSqe,
   createSqSqe,
-  type DataPointer,
   dataBlock,
   deleteCqSqe,
   deleteSqSqe,
@@ -42,150 +55,7 @@ import {
   sqeBytes,
   stageWrite,
   u64s,
-  writeSqe,
 } from './sqe-builder.js';
-
-/** Blocks per 4 KiB page with the corpus namespace (512-byte blocks, QEMU's default). */
-const BLOCKS_PER_PAGE = 8;
-/** The queue pair the queue-management cases delete and re-create (the host never submits on it). */
-const SPARE_QID = 4;
-/** A queue id above QEMU's `max_ioqpairs` = 4 and the host's allocation. */
-const QID_ABOVE = 5;
-/** A queue id that never exists. */
-const QID_NONE = 7;
-/** CAP.MQES of QEMU 7.2 (2047) plus one: one entry too many (0's based QSIZE). */
-const QSIZE_ABOVE_MQES = 2048;
-/** QEMU's MSI-X table has 65 entries (`msix_qsize`): vector 65 does not exist. */
-const VECTOR_NONE = 65;
-/** Guest addresses that are not RAM in QEMU's q35 machine (docs/nvme-rules.md §8, case J) nor in epfsim's host. */
-const UNASSIGNED = 0xf000_0000n;
-const ABOVE_RAM = 0x2000_0000n;
-
-/** Dataset Management CDW11 bit 2: Attribute – Deallocate. */
-const DSM_AD = 1 << 2;
-
-/** One Dataset Management range: context attributes 0, length in LBAs, SLBA (16 bytes). */
-function dsmRange(slba: bigint, blocks: number): Uint8Array {
-  const bytes = new Uint8Array(16);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(4, blocks, true);
-  view.setBigUint64(8, slba, true);
-  return bytes;
-}
-
-// ---- shapes of cases ----
-
-interface ReadLayout {
-  readonly label: string;
-  readonly dptr: DataPointer;
-  readonly memory?: readonly MemoryWrite[];
-  readonly returns?: readonly HostRange[];
-  readonly nsid?: number;
-  readonly slba?: bigint;
-}
-
-/**
- * Stages a pattern in the case's window, then reads `blocks` LBAs through the layout; the bytes
- * in `returns` are compared when both targets succeed.
- */
-function readCase(
-  id: string,
-  rule: string,
-  title: string,
-  blocks: number,
-  layout: (s: CaseSpace) => ReadLayout,
-): DifferentialCase {
-  return {
-    id,
-    rule,
-    title,
-    build: (s) => {
-      const l = layout(s);
-      const staged = Math.min(blocks, s.blocks);
-      return [
-        stageWrite(s, s.slba, pattern(staged * s.blockSize, s.seed)),
-        {
-          label: l.label,
-          qid: IO_QID,
-          sqe: readSqe(l.slba ?? s.slba, blocks, l.dptr, l.nsid ?? NSID),
-          ...(l.memory === undefined ? {} : { memory: l.memory }),
-          returns: l.returns ?? [],
-        },
-      ];
-    },
-  };
-}
-
-interface WriteLayout {
-  readonly label: string;
-  readonly dptr: DataPointer;
-  /** The payload goes to these host ranges, in data order. */
-  readonly data: readonly HostRange[];
-  readonly memory?: readonly MemoryWrite[];
-  readonly slba?: bigint;
-}
-
-/** Writes a pattern scattered over the layout's data ranges; the namespace window is compared afterwards. */
-function writeCase(
-  id: string,
-  rule: string,
-  title: string,
-  blocks: number,
-  layout: (s: CaseSpace) => WriteLayout,
-): DifferentialCase {
-  return {
-    id,
-    rule,
-    title,
-    build: (s) => {
-      const l = layout(s);
-      const payload = pattern(blocks * s.blockSize, s.seed + 1);
-      const memory: MemoryWrite[] = [...(l.memory ?? [])];
-      let off = 0;
-      for (const r of l.data) {
-        memory.push({ addr: r.addr, bytes: payload.subarray(off, off + r.size) });
-        off += r.size;
-      }
-      return [{ label: l.label, qid: IO_QID, sqe: writeSqe(l.slba ?? s.slba, blocks, l.dptr), memory }];
-    },
-  };
-}
-
-/** One command without data set-up. */
-function single(
-  id: string,
-  rule: string,
-  title: string,
-  command: (s: CaseSpace) => Omit<CaseCommand, 'label'> & { label?: string },
-): DifferentialCase {
-  return { id, rule, title, build: (s) => [{ label: title, ...command(s) }] };
-}
-
-/** A chain of page addresses `pages(first .. first + count)` of the case. */
-function pageRun(s: CaseSpace, first: number, count: number): bigint[] {
-  return Array.from({ length: count }, (_, i) => page(s, first + i));
-}
-
-/** A Read through SGL1 (PSDT 01b) of 8 LBAs (4 KiB) with segments written at pages 20 and 21. */
-function sglRead(
-  id: string,
-  rule: string,
-  title: string,
-  build: (s: CaseSpace) => { sgl1: SglDescriptor; segments?: readonly MemoryWrite[]; returns?: readonly HostRange[] },
-  blocks = BLOCKS_PER_PAGE,
-): DifferentialCase {
-  return readCase(id, rule, title, blocks, (s) => {
-    const b = build(s);
-    return {
-      label: title,
-      dptr: { sgl1: b.sgl1 },
-      memory: b.segments ?? [],
-      returns: b.returns ?? [pages(s, 0, 3)],
-    };
-  });
-}
-
-// ---- PRP1 and PRP2 (P-1, P-2, P-3) ----
 
 const PRP1_CASES: readonly DifferentialCase[] = [
   readCase('prp1-page-aligned', 'P-2', 'Read 8 LBAs, PRP1 page aligned, PRP2 = 0', 8, (s) => ({
