@@ -73,6 +73,13 @@ class ZeroedPlacements implements ReplayMemory {
   }
 }
 
+/**
+ * Wall-clock milliseconds a command may take on QEMU. The simulated function's 1 s is simulated
+ * time; QEMU's is real time, and a loaded machine (a test run on two cores) runs QEMU late.
+ * Only a command that never completes waits this long.
+ */
+export const QEMU_CASE_TIMEOUT_MS = 5_000;
+
 /** One QEMU replaying case after case. */
 export class QemuCaseRunner {
   readonly target: QemuTarget;
@@ -101,7 +108,7 @@ export class QemuCaseRunner {
     // No command is in flight between cases (each was waited for), so QEMU reads the image anew.
     truncateSync(this.imagePath, 0);
     truncateSync(this.imagePath, this.options.diskBytes);
-    return replayCaseOn(c, this.bed, options);
+    return replayCaseOn(c, this.bed, { timeoutMs: QEMU_CASE_TIMEOUT_MS, ...options });
   }
 
   close(): void {
