@@ -5,15 +5,21 @@
  */
 export class NvmeConfigError extends Error {
   override readonly name = 'NvmeConfigError';
-  /** The user-error shape every package shares: the brand, and the path of the field at fault. */
+  /** Marks an error the user can fix in their input (a CLI prints it without a stack). */
   readonly isUserError = true as const;
+  /** Where the offending value sits in the user's config, dotted (`namespaces[0].blocks`); '' when none. */
   readonly path: string;
-  /** The configuration field at fault, e.g. `mqes` or `namespaces[1].blocks` (the same as `path`). */
-  readonly field: string;
-  constructor(field: string, message: string) {
-    super(`${field}: ${message}`);
-    this.field = field;
-    this.path = field;
+
+  constructor(path: string, message: string) {
+    // One line: a backend's OS message may carry line breaks.
+    const line = message.replace(/\s*\n\s*/g, ' ');
+    super(path === '' ? line : `${path}: ${line}`);
+    this.path = path;
+  }
+
+  /** The same as {@link path} (the name earlier releases used). */
+  get field(): string {
+    return this.path;
   }
 }
 

@@ -21,7 +21,6 @@ export {
   resolveConfig,
 } from './config.js';
 export { isNvmeConfigError, NvmeConfigError } from './config-error.js';
-export { MPSMAX, MPSMIN, NVME_BAR } from './controller.js';
 export {
   FAULT_CATALOGUE,
   type FaultLayer,
@@ -35,6 +34,7 @@ export {
   splitFaults,
 } from './faults/catalogue.js';
 export { type Bar0Layout, computeBar0Layout, MSIX_ENTRY_SIZE } from './registers/bar0-layout.js';
+export { MPSMAX, MPSMIN, NVME_BAR } from './registers/capabilities.js';
 export { type FunctionStats, statusKey } from './stats.js';
 export { TRACE_CAPACITY, type TraceEvent, type TraceKind } from './trace.js';
 

@@ -56,7 +56,12 @@ describe('configuration', () => {
         error = e;
       }
       expect(isNvmeConfigError(error)).toBe(true);
-      expect((error as { field: string }).field).toBe(field);
+      if (!isNvmeConfigError(error)) return;
+      expect(error.path).toBe(field);
+      expect(error.field).toBe(field);
+      expect(error.isUserError).toBe(true);
+      expect(error.message.startsWith(`${field}: `)).toBe(true);
+      expect(error.message).not.toContain('\n');
     });
   }
 });

@@ -7,8 +7,8 @@
  * exist is "not aborted" (the specification makes Abort best effort; QEMU answers 0/02h).
  */
 import { ABORT, getBits, type NvmeStatus, packFields, STATUS_SUCCESS, Status } from '@epfsim/nvme-spec-types';
-import type { Command } from '../command/command.js';
-import type { NvmeController } from '../controller.js';
+import type { AdminContext } from '../command/context.js';
+import type { Request } from '../command/request.js';
 
 /** Identify ACL (0's based): four aborts may be outstanding. */
 export const ACL = 3;
@@ -16,34 +16,34 @@ export const ACL = 3;
 const NOT_ABORTED = packFields(ABORT.DW0, { NOT_ABORTED: 1 });
 const ABORTED = packFields(ABORT.DW0, { NOT_ABORTED: 0 });
 
-function outstandingAborts(c: NvmeController): number {
+function outstandingAborts(ctx: AdminContext): number {
   let n = 0;
-  for (const sq of c.sqs) n += sq?.abortCids?.size ?? 0;
+  for (const sq of ctx.queues.sqs) n += sq?.abortCids?.size ?? 0;
   return n;
 }
 
 /** Abort (08h). */
-export function abort(c: NvmeController, cmd: Command): NvmeStatus {
-  const cdw10 = cmd.cdw(10);
+export function abort(ctx: AdminContext, req: Request): NvmeStatus {
+  const cdw10 = req.cdw(10);
   const sqid = getBits(cdw10, ABORT.CDW10.SQID);
   const cid = getBits(cdw10, ABORT.CDW10.CID);
-  if (outstandingAborts(c) > ACL) return Status.ABORT_LIMIT;
-  cmd.dw0 = NOT_ABORTED;
-  const sq = sqid < c.sqs.length ? c.sqs[sqid] : undefined;
+  if (outstandingAborts(ctx) > ACL) return Status.ABORT_LIMIT;
+  req.dw0 = NOT_ABORTED;
+  const sq = sqid < ctx.queues.sqs.length ? ctx.queues.sqs[sqid] : undefined;
   if (sq === undefined) return STATUS_SUCCESS;
-  if (sqid === 0 && c.aer.abort(cid)) {
-    c.complete(sq, cid, Status.ABORT_REQ, 0);
-    cmd.dw0 = ABORTED;
+  if (sqid === 0 && ctx.aer.abort(cid)) {
+    ctx.completer.complete(sq, cid, Status.ABORT_REQ, 0);
+    req.dw0 = ABORTED;
     return STATUS_SUCCESS;
   }
   // A command running over polls (a large transfer) is aborted where it stands.
-  if (c.abortInProgress(sq, cid)) {
-    cmd.dw0 = ABORTED;
+  if (ctx.queues.abortInProgress(sq, cid)) {
+    req.dw0 = ABORTED;
     return STATUS_SUCCESS;
   }
-  if (sq.abortCids?.has(cid) || !c.findQueued(sq, cid)) return STATUS_SUCCESS;
+  if (sq.abortCids?.has(cid) || !ctx.queues.findQueued(sq, cid)) return STATUS_SUCCESS;
   sq.abortCids ??= new Set();
   sq.abortCids.add(cid);
-  cmd.dw0 = ABORTED;
+  req.dw0 = ABORTED;
   return STATUS_SUCCESS;
 }

@@ -21,9 +21,9 @@ import {
   Status,
   ThresholdSelect,
 } from '@epfsim/nvme-spec-types';
-import type { Command } from '../command/command.js';
+import type { AdminContext } from '../command/context.js';
+import type { Request } from '../command/request.js';
 import type { NvmeFunctionConfig } from '../config.js';
-import type { NvmeController } from '../controller.js';
 import { COMPOSITE_TEMPERATURE_K, WARNING_TEMPERATURE_K } from '../health/smart.js';
 
 /** CDW10 and CDW11 byte offsets in the SQE, for the Error Information parameter location. */
@@ -101,18 +101,18 @@ const SUPPORTED: ReadonlySet<number> = new Set([
 ]);
 
 /** Checks the NSID of a Set/Get Features: controller-wide features accept only 0 and FFFFFFFFh. */
-function checkNsid(c: NvmeController, cmd: Command, fid: number): NvmeStatus {
-  if (cmd.nsid === 0 || cmd.nsid === NVME_NSID_ALL) return STATUS_SUCCESS;
+function checkNsid(ctx: AdminContext, req: Request, fid: number): NvmeStatus {
+  if (req.nsid === 0 || req.nsid === NVME_NSID_ALL) return STATUS_SUCCESS;
   if (fid === FeatureId.ERROR_RECOVERY) {
-    return c.namespace(cmd.nsid) ? STATUS_SUCCESS : cmd.fail(Status.INVALID_NS, NSID_BYTE);
+    return ctx.namespace(req.nsid) ? STATUS_SUCCESS : req.fail(Status.INVALID_NS, NSID_BYTE);
   }
-  return cmd.fail(Status.FEATURE_NOT_PER_NS, NSID_BYTE);
+  return req.fail(Status.FEATURE_NOT_PER_NS, NSID_BYTE);
 }
 
 /** The value a Get Features returns for `fid` (current or default), given CDW11 (for IV-specific features). */
-function featureValue(c: NvmeController, fid: number, cdw11: number, current: boolean): number {
-  const f = c.features;
-  const i = c.interrupts;
+function featureValue(ctx: AdminContext, fid: number, cdw11: number, current: boolean): number {
+  const f = ctx.features;
+  const i = ctx.interrupts;
   switch (fid) {
     case FeatureId.ARBITRATION:
       return current ? f.arbitration : f.defaultArbitration;
@@ -135,8 +135,11 @@ function featureValue(c: NvmeController, fid: number, cdw11: number, current: bo
     case FeatureId.VOLATILE_WRITE_CACHE:
       return current ? f.volatileWriteCache : 1;
     case FeatureId.NUMBER_OF_QUEUES: {
-      const max = c.config.maxIoQueues - 1;
-      return packFields(FEATURE_DW11.NUMBER_OF_QUEUES, { NSQR: current ? c.nsqa : max, NCQR: current ? c.ncqa : max });
+      const max = ctx.config.maxIoQueues - 1;
+      return packFields(FEATURE_DW11.NUMBER_OF_QUEUES, {
+        NSQR: current ? ctx.queues.allocatedSqs : max,
+        NCQR: current ? ctx.queues.allocatedCqs : max,
+      });
     }
     case FeatureId.INTERRUPT_COALESCING:
       return current ? packFields(FEATURE_DW11.INTERRUPT_COALESCING, { THR: i.threshold, TIME: i.time }) : 0;
@@ -153,81 +156,81 @@ function featureValue(c: NvmeController, fid: number, cdw11: number, current: bo
 }
 
 /** Get Features (0Ah). */
-export function getFeatures(c: NvmeController, cmd: Command): NvmeStatus {
-  const cdw10 = cmd.cdw(10);
-  const cdw11 = cmd.cdw(11);
+export function getFeatures(ctx: AdminContext, req: Request): NvmeStatus {
+  const cdw10 = req.cdw(10);
+  const cdw11 = req.cdw(11);
   const fid = getBits(cdw10, GET_FEATURES_CDW10.FID);
   const sel = getBits(cdw10, GET_FEATURES_CDW10.SEL);
-  if (!SUPPORTED.has(fid)) return cmd.fail(Status.INVALID_FIELD, CDW10_BYTE);
-  const nsid = checkNsid(c, cmd, fid);
+  if (!SUPPORTED.has(fid)) return req.fail(Status.INVALID_FIELD, CDW10_BYTE);
+  const nsid = checkNsid(ctx, req, fid);
   if (nsid !== STATUS_SUCCESS) return nsid;
   if (fid === FeatureId.INTERRUPT_VECTOR_CONFIGURATION) {
     const iv = getBits(cdw11, FEATURE_DW11.INTERRUPT_VECTOR_CONFIGURATION.IV);
-    if (iv >= c.interrupts.vectors) return cmd.fail(Status.INVALID_FIELD, CDW11_BYTE);
+    if (iv >= ctx.interrupts.vectors) return req.fail(Status.INVALID_FIELD, CDW11_BYTE);
   }
   if (fid === FeatureId.TEMPERATURE_THRESHOLD) {
     const tmpsel = getBits(cdw11, FEATURE_DW11.TEMPERATURE_THRESHOLD.TMPSEL);
     if (tmpsel !== TMPSEL_COMPOSITE) {
-      return cmd.failField(Status.INVALID_FIELD, CDW11_BYTE, FEATURE_DW11.TEMPERATURE_THRESHOLD.TMPSEL);
+      return req.failField(Status.INVALID_FIELD, CDW11_BYTE, FEATURE_DW11.TEMPERATURE_THRESHOLD.TMPSEL);
     }
   }
   switch (sel) {
     case FeatureSelect.CURRENT:
-      cmd.dw0 = featureValue(c, fid, cdw11, true);
+      req.dw0 = featureValue(ctx, fid, cdw11, true);
       return STATUS_SUCCESS;
     case FeatureSelect.DEFAULT:
     case FeatureSelect.SAVED:
       // Nothing is saveable, so the saved value is the default (§5.9.2).
-      cmd.dw0 = featureValue(c, fid, cdw11, false);
+      req.dw0 = featureValue(ctx, fid, cdw11, false);
       return STATUS_SUCCESS;
     case FeatureSelect.SUPPORTED_CAPABILITIES:
-      cmd.dw0 = packFields(FEATURE_CAPABILITIES, {
+      req.dw0 = packFields(FEATURE_CAPABILITIES, {
         SAVEABLE: 0,
         NS_SPECIFIC: fid === FeatureId.ERROR_RECOVERY ? 1 : 0,
         CHANGEABLE: 1,
       });
       return STATUS_SUCCESS;
     default:
-      return cmd.failField(Status.INVALID_FIELD, CDW10_BYTE, GET_FEATURES_CDW10.SEL);
+      return req.failField(Status.INVALID_FIELD, CDW10_BYTE, GET_FEATURES_CDW10.SEL);
   }
 }
 
 /** Set Features (09h). */
-export function setFeatures(c: NvmeController, cmd: Command): NvmeStatus {
-  const cdw10 = cmd.cdw(10);
-  const dw11 = cmd.cdw(11);
+export function setFeatures(ctx: AdminContext, req: Request): NvmeStatus {
+  const cdw10 = req.cdw(10);
+  const dw11 = req.cdw(11);
   const fid = getBits(cdw10, SET_FEATURES_CDW10.FID);
-  if (!SUPPORTED.has(fid)) return cmd.fail(Status.INVALID_FIELD, CDW10_BYTE);
+  if (!SUPPORTED.has(fid)) return req.fail(Status.INVALID_FIELD, CDW10_BYTE);
   if (getBits(cdw10, SET_FEATURES_CDW10.SV) === 1)
-    return cmd.failField(Status.FEATURE_NOT_SAVEABLE, CDW10_BYTE, SET_FEATURES_CDW10.SV);
-  const nsid = checkNsid(c, cmd, fid);
+    return req.failField(Status.FEATURE_NOT_SAVEABLE, CDW10_BYTE, SET_FEATURES_CDW10.SV);
+  const nsid = checkNsid(ctx, req, fid);
   if (nsid !== STATUS_SUCCESS) return nsid;
-  const f = c.features;
+  const f = ctx.features;
   switch (fid) {
     case FeatureId.ARBITRATION:
       f.arbitration = dw11;
       break;
     case FeatureId.POWER_MANAGEMENT: {
       const pm = FEATURE_DW11.POWER_MANAGEMENT;
-      if (getBits(dw11, pm.PS) >= POWER_STATES) return cmd.failField(Status.INVALID_FIELD, CDW11_BYTE, pm.PS);
+      if (getBits(dw11, pm.PS) >= POWER_STATES) return req.failField(Status.INVALID_FIELD, CDW11_BYTE, pm.PS);
       f.powerManagement = packFields(pm, { PS: getBits(dw11, pm.PS), WH: getBits(dw11, pm.WH) });
       break;
     }
     case FeatureId.TEMPERATURE_THRESHOLD: {
       const t = FEATURE_DW11.TEMPERATURE_THRESHOLD;
       if (getBits(dw11, t.TMPSEL) !== TMPSEL_COMPOSITE)
-        return cmd.failField(Status.INVALID_FIELD, CDW11_BYTE, t.TMPSEL);
+        return req.failField(Status.INVALID_FIELD, CDW11_BYTE, t.TMPSEL);
       const thsel = getBits(dw11, t.THSEL);
       if (thsel === ThresholdSelect.OVER) f.overThreshold = getBits(dw11, t.TMPTH);
       else if (thsel === ThresholdSelect.UNDER) f.underThreshold = getBits(dw11, t.TMPTH);
-      else return cmd.failField(Status.INVALID_FIELD, CDW11_BYTE, t.THSEL);
-      c.checkTemperature();
+      else return req.failField(Status.INVALID_FIELD, CDW11_BYTE, t.THSEL);
+      ctx.temperatureChanged();
       break;
     }
     case FeatureId.ERROR_RECOVERY:
       // DULBE needs Identify Namespace NSFEAT bit 2, which is clear.
       if (getBits(dw11, FEATURE_DW11.ERROR_RECOVERY.DULBE) === 1) {
-        return cmd.failField(Status.INVALID_FIELD, CDW11_BYTE, FEATURE_DW11.ERROR_RECOVERY.DULBE);
+        return req.failField(Status.INVALID_FIELD, CDW11_BYTE, FEATURE_DW11.ERROR_RECOVERY.DULBE);
       }
       f.errorRecovery = getBits(dw11, FEATURE_DW11.ERROR_RECOVERY.TLER);
       break;
@@ -238,25 +241,24 @@ export function setFeatures(c: NvmeController, cmd: Command): NvmeStatus {
       const q = FEATURE_DW11.NUMBER_OF_QUEUES;
       const nsqr = getBits(dw11, q.NSQR);
       const ncqr = getBits(dw11, q.NCQR);
-      if (nsqr === QUEUES_INVALID) return cmd.failField(Status.INVALID_FIELD, CDW11_BYTE, q.NSQR);
-      if (ncqr === QUEUES_INVALID) return cmd.failField(Status.INVALID_FIELD, CDW11_BYTE, q.NCQR);
+      if (nsqr === QUEUES_INVALID) return req.failField(Status.INVALID_FIELD, CDW11_BYTE, q.NSQR);
+      if (ncqr === QUEUES_INVALID) return req.failField(Status.INVALID_FIELD, CDW11_BYTE, q.NCQR);
       // §5.21.1.7: only before any I/O queue is created since the last reset.
-      if (c.ioQueuesCreated) return Status.CMD_SEQ_ERROR;
-      const max = c.config.maxIoQueues - 1;
-      c.nsqa = Math.min(nsqr, max);
-      c.ncqa = Math.min(ncqr, max);
-      cmd.dw0 = packFields(q, { NSQR: c.nsqa, NCQR: c.ncqa });
+      if (ctx.queues.ioQueuesCreated) return Status.CMD_SEQ_ERROR;
+      const max = ctx.config.maxIoQueues - 1;
+      ctx.queues.allocate(Math.min(nsqr, max), Math.min(ncqr, max));
+      req.dw0 = packFields(q, { NSQR: ctx.queues.allocatedSqs, NCQR: ctx.queues.allocatedCqs });
       return STATUS_SUCCESS;
     }
     case FeatureId.INTERRUPT_COALESCING:
-      c.interrupts.threshold = getBits(dw11, FEATURE_DW11.INTERRUPT_COALESCING.THR);
-      c.interrupts.time = getBits(dw11, FEATURE_DW11.INTERRUPT_COALESCING.TIME);
+      ctx.interrupts.threshold = getBits(dw11, FEATURE_DW11.INTERRUPT_COALESCING.THR);
+      ctx.interrupts.time = getBits(dw11, FEATURE_DW11.INTERRUPT_COALESCING.TIME);
       break;
     case FeatureId.INTERRUPT_VECTOR_CONFIGURATION: {
       const v = FEATURE_DW11.INTERRUPT_VECTOR_CONFIGURATION;
       const iv = getBits(dw11, v.IV);
-      if (iv >= c.interrupts.vectors) return cmd.fail(Status.INVALID_FIELD, CDW11_BYTE);
-      c.interrupts.coalescingDisabled[iv] = getBits(dw11, v.CD);
+      if (iv >= ctx.interrupts.vectors) return req.fail(Status.INVALID_FIELD, CDW11_BYTE);
+      ctx.interrupts.coalescingDisabled[iv] = getBits(dw11, v.CD);
       break;
     }
     case FeatureId.WRITE_ATOMICITY_NORMAL:
@@ -264,7 +266,7 @@ export function setFeatures(c: NvmeController, cmd: Command): NvmeStatus {
       break;
     default:
       f.asyncEventConfig = dw11 & asyncEventConfigMask();
-      c.checkTemperature();
+      ctx.temperatureChanged();
       break;
   }
   return STATUS_SUCCESS;

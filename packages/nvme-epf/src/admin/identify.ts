@@ -37,12 +37,12 @@ import {
   Status,
   VwcFlushBroadcast,
 } from '@epfsim/nvme-spec-types';
-import type { Command } from '../command/command.js';
-import type { NvmeController } from '../controller.js';
-import { MPSMIN } from '../controller.js';
+import type { AdminContext } from '../command/context.js';
+import type { Request } from '../command/request.js';
 import { ERROR_LOG_ENTRIES } from '../health/error-log.js';
 import { CRITICAL_TEMPERATURE_K, WARNING_TEMPERATURE_K } from '../health/smart.js';
 import type { Namespace } from '../namespace/namespace.js';
+import { MPSMIN } from '../registers/capabilities.js';
 import { ACL } from './abort.js';
 import { AERL } from './async-events.js';
 
@@ -66,8 +66,8 @@ const CDW11_CSI_BYTE = SQE.CDW11.off + 3;
 const NSID_BYTE = SQE.NSID.off;
 
 /** Identify Controller, built once: nothing in it changes while the function lives. */
-export function buildIdentifyController(c: NvmeController): Uint8Array {
-  const cfg = c.config;
+export function buildIdentifyController(ctx: Pick<AdminContext, 'config' | 'namespaces'>): Uint8Array {
+  const cfg = ctx.config;
   const o = cfg.options;
   const mdts = cfg.mdtsBytes === 0 ? 0 : Math.log2(cfg.mdtsBytes / mpsToPageSize(MPSMIN));
   const sglSupport =
@@ -84,7 +84,7 @@ export function buildIdentifyController(c: NvmeController): Uint8Array {
           BIT_BUCKET: o.sglBitBucket ? 1 : 0,
           EXCESS_LENGTH: o.sglExcessLength ? 1 : 0,
         });
-  const capacity = c.namespaces.reduce((sum, ns) => sum + BigInt(ns.blocks * ns.blockSize), 0n);
+  const capacity = ctx.namespaces.reduce((sum, ns) => sum + BigInt(ns.blocks * ns.blockSize), 0n);
   return encodeIdentifyController({
     vid: cfg.vendorId,
     ssvid: cfg.subsystemVendorId,
@@ -109,7 +109,7 @@ export function buildIdentifyController(c: NvmeController): Uint8Array {
     sqes: packFields(ID_CTRL_QES, { REQUIRED: NVME_NVM_IOSQES, MAX: NVME_NVM_IOSQES }),
     cqes: packFields(ID_CTRL_QES, { REQUIRED: NVME_NVM_IOCQES, MAX: NVME_NVM_IOCQES }),
     maxcmd: cfg.mqes + 1,
-    nn: c.namespaces.length,
+    nn: ctx.namespaces.length,
     oncs: packFields(ID_CTRL_ONCS, { COMPARE: 1, DSM: 1, WRITE_ZEROES: 1, VERIFY: 1 }),
     vwc: packFields(ID_CTRL_VWC, { PRESENT: 1, FLUSH_BROADCAST: VwcFlushBroadcast.SUPPORTED }),
     sgls,
@@ -136,42 +136,42 @@ export function buildIdentifyNamespace(ns: Namespace): Uint8Array {
 const ZEROES = new Uint8Array(IDENTIFY_DATA_SIZE);
 
 /** Active NSIDs greater than `after`, ascending, at most 1024. */
-function activeList(c: NvmeController, after: number): Uint8Array {
+function activeList(ctx: AdminContext, after: number): Uint8Array {
   const list: number[] = [];
-  for (const ns of c.namespaces) if (ns.nsid > after && list.length < NSID_LIST_MAX) list.push(ns.nsid);
+  for (const ns of ctx.namespaces) if (ns.nsid > after && list.length < NSID_LIST_MAX) list.push(ns.nsid);
   return encodeNsidList(list);
 }
 
 /** CNS 00h/03h/05h/08h name one namespace: 0 and FFFFFFFFh (no namespace management) and unknown NSIDs give 0/0Bh. */
-function namedNamespace(c: NvmeController, cmd: Command): Namespace | NvmeStatus {
-  const ns = cmd.nsid === NVME_NSID_ALL ? undefined : c.namespace(cmd.nsid);
-  return ns ?? cmd.fail(Status.INVALID_NS, NSID_BYTE);
+function namedNamespace(ctx: AdminContext, req: Request): Namespace | NvmeStatus {
+  const ns = req.nsid === NVME_NSID_ALL ? undefined : ctx.namespace(req.nsid);
+  return ns ?? req.fail(Status.INVALID_NS, NSID_BYTE);
 }
 
 /** Identify (06h). */
-export function identify(c: NvmeController, cmd: Command): NvmeStatus {
-  const cns = getBits(cmd.cdw(10), IDENTIFY.CDW10.CNS);
-  const csi = getBits(cmd.cdw(11), IDENTIFY.CDW11.CSI);
+export function identify(ctx: AdminContext, req: Request): NvmeStatus {
+  const cns = getBits(req.cdw(10), IDENTIFY.CDW10.CNS);
+  const csi = getBits(req.cdw(11), IDENTIFY.CDW11.CSI);
   let data: Uint8Array;
   switch (cns) {
     case Cns.CONTROLLER:
-      data = c.identifyController;
+      data = ctx.identify.controller;
       break;
     case Cns.NAMESPACE: {
-      const ns = namedNamespace(c, cmd);
+      const ns = namedNamespace(ctx, req);
       if (typeof ns === 'number') return ns;
-      data = c.identifyNamespace(ns);
+      data = ctx.identify.namespace(ns);
       break;
     }
     case Cns.ACTIVE_NSID_LIST:
     case Cns.CSI_ACTIVE_NSID_LIST:
-      if (cns === Cns.CSI_ACTIVE_NSID_LIST && csi !== CSI_NVM) return cmd.fail(Status.INVALID_FIELD, CDW11_CSI_BYTE);
+      if (cns === Cns.CSI_ACTIVE_NSID_LIST && csi !== CSI_NVM) return req.fail(Status.INVALID_FIELD, CDW11_CSI_BYTE);
       // NSIDs FFFFFFFEh and FFFFFFFFh leave nothing above them to list (C-A1).
-      if (cmd.nsid >= NVME_NSID_ALL - 1) return cmd.fail(Status.INVALID_NS, NSID_BYTE);
-      data = activeList(c, cmd.nsid);
+      if (req.nsid >= NVME_NSID_ALL - 1) return req.fail(Status.INVALID_NS, NSID_BYTE);
+      data = activeList(ctx, req.nsid);
       break;
     case Cns.NS_ID_DESCRIPTOR_LIST: {
-      const ns = namedNamespace(c, cmd);
+      const ns = namedNamespace(ctx, req);
       if (typeof ns === 'number') return ns;
       data = encodeNsIdDescriptors([
         { nidt: Nidt.EUI64, nid: ns.eui64 },
@@ -181,26 +181,26 @@ export function identify(c: NvmeController, cmd: Command): NvmeStatus {
       break;
     }
     case Cns.CSI_NAMESPACE: {
-      if (csi !== CSI_NVM) return cmd.fail(Status.INVALID_FIELD, CDW11_CSI_BYTE);
-      const ns = namedNamespace(c, cmd);
+      if (csi !== CSI_NVM) return req.fail(Status.INVALID_FIELD, CDW11_CSI_BYTE);
+      const ns = namedNamespace(ctx, req);
       if (typeof ns === 'number') return ns;
       // The NVM command set's I/O-specific namespace structure: nothing beyond the defaults (nvmet zeroes it).
       data = ZEROES;
       break;
     }
     case Cns.CSI_CONTROLLER:
-      if (csi !== CSI_NVM) return cmd.fail(Status.INVALID_FIELD, CDW11_CSI_BYTE);
+      if (csi !== CSI_NVM) return req.fail(Status.INVALID_FIELD, CDW11_CSI_BYTE);
       // NVM command set controller limits (VSL, WZSL, DMRL…): zero means "not reported", as nvmet answers.
       data = ZEROES;
       break;
     case Cns.CSI_INDEPENDENT_NAMESPACE: {
-      const ns = namedNamespace(c, cmd);
+      const ns = namedNamespace(ctx, req);
       if (typeof ns === 'number') return ns;
       data = encodeIndependentIdentifyNamespace({ nstat: NSTAT_READY });
       break;
     }
     default:
-      return cmd.fail(Status.INVALID_FIELD, CDW10_BYTE);
+      return req.fail(Status.INVALID_FIELD, CDW10_BYTE);
   }
-  return c.sendToHost(cmd, data);
+  return ctx.data.sendToHost(req, data);
 }

@@ -19,8 +19,8 @@ import {
   SQE,
   Status,
 } from '@epfsim/nvme-spec-types';
-import type { Command } from '../command/command.js';
-import type { NvmeController } from '../controller.js';
+import type { AdminContext } from '../command/context.js';
+import type { Request } from '../command/request.js';
 
 /** Firmware slot 1 is the active one. */
 const ACTIVE_SLOT = 1;
@@ -35,43 +35,43 @@ const CDW12_BYTE = SQE.CDW12.off;
 const NSID_BYTE = SQE.NSID.off;
 
 /** The Firmware Slot log: slot 1 active, holding the configured firmware revision. */
-function firmwareSlotLog(c: NvmeController): Uint8Array {
-  return encodeFirmwareSlotLog({ afi: packFields(FW_SLOT_AFI, { ACTIVE: ACTIVE_SLOT }), frs: [c.config.firmware] });
+function firmwareSlotLog(ctx: AdminContext): Uint8Array {
+  return encodeFirmwareSlotLog({ afi: packFields(FW_SLOT_AFI, { ACTIVE: ACTIVE_SLOT }), frs: [ctx.config.firmware] });
 }
 
 /** Get Log Page (02h). */
-export function getLogPage(c: NvmeController, cmd: Command): NvmeStatus {
-  const args = decodeGetLogPage({ cdw10: cmd.cdw(10), cdw11: cmd.cdw(11), cdw12: cmd.cdw(12), cdw13: cmd.cdw(13) });
+export function getLogPage(ctx: AdminContext, req: Request): NvmeStatus {
+  const args = decodeGetLogPage({ cdw10: req.cdw(10), cdw11: req.cdw(11), cdw12: req.cdw(12), cdw13: req.cdw(13) });
   let log: Uint8Array;
   switch (args.lid) {
     case Lid.ERROR_INFORMATION:
-      log = c.errorLog.encode();
+      log = ctx.errorLog.encode();
       break;
     case Lid.SMART_HEALTH:
       // LPA bit 0 is clear: SMART is controller-wide, so only NSID 0 or FFFFFFFFh (§5.14.1.2).
-      if (cmd.nsid !== 0 && cmd.nsid !== NVME_NSID_ALL) return cmd.fail(Status.INVALID_FIELD, NSID_BYTE);
-      log = c.smart.encode(c.config.now(), c.errorLog.total, c.features.temperatureWarning);
+      if (req.nsid !== 0 && req.nsid !== NVME_NSID_ALL) return req.fail(Status.INVALID_FIELD, NSID_BYTE);
+      log = ctx.smart.encode(ctx.config.now(), ctx.errorLog.total, ctx.features.temperatureWarning);
       break;
     case Lid.FIRMWARE_SLOT:
-      log = firmwareSlotLog(c);
+      log = firmwareSlotLog(ctx);
       break;
     case Lid.COMMANDS_SUPPORTED_EFFECTS:
-      log = c.commandEffectsLog;
+      log = ctx.commandEffectsLog;
       break;
     default:
-      return cmd.fail(Status.INVALID_LOG_PAGE, CDW10_BYTE);
+      return req.fail(Status.INVALID_LOG_PAGE, CDW10_BYTE);
   }
   if (args.offset % BigInt(DWORD_BYTES) !== 0n || args.offset >= BigInt(log.length)) {
-    return cmd.fail(Status.INVALID_FIELD, CDW12_BYTE);
+    return req.fail(Status.INVALID_FIELD, CDW12_BYTE);
   }
   // NUMD reaches 16 GiB: with MDTS unlimited, the largest transfer an NVM command can ask for bounds it.
-  if (c.exceedsMdts(args.length) || args.length > MAX_UNBOUNDED_TRANSFER)
-    return cmd.failDataBuffer(Status.INVALID_FIELD, NUMDL_BYTE);
+  if (ctx.data.exceedsMdts(args.length) || args.length > MAX_UNBOUNDED_TRANSFER)
+    return req.failDataBuffer(Status.INVALID_FIELD, NUMDL_BYTE);
   const start = Number(args.offset);
   // The data pointer is checked for the whole length, but only the log's bytes move; the rest of
   // the host buffer is left as it was, as QEMU's nvme_c2h() of the available length does.
   const n = Math.min(args.length, log.length - start);
-  const status = c.sendToHost(cmd, log.subarray(start, start + n), args.length);
-  if (isSuccess(status)) c.aer.logRead(args.lid, args.rae);
+  const status = ctx.data.sendToHost(req, log.subarray(start, start + n), args.length);
+  if (isSuccess(status)) ctx.aer.logRead(args.lid, args.rae);
   return status;
 }

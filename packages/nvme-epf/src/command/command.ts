@@ -2,7 +2,7 @@
  * The command being executed: a view of its 64-byte SQE in the fetch buffer (never copied), the
  * queue it came from, and what the handler answers besides the status: completion DW0 and, for
  * the Error Information log, where in the SQE the error is (parameter error location) and the LBA.
- * One instance is reused for every command, since execution is synchronous inside poll().
+ * {@link Request} adds what else is the command's own; requests are pooled, so none is made per command.
  */
 import {
   type BitField,

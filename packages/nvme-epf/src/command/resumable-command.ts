@@ -9,6 +9,7 @@
  * or it is dropped by a reset like every other outstanding command.
  */
 import type { EarlyFailure, HandlerResult } from './command.js';
+import type { Request } from './request.js';
 
 /** Commands moving data in pieces at once, each holding its parsed data pointer; others wait for a slot. */
 export const RESUMABLE_TRANSFER_SLOTS = 4;
@@ -27,7 +28,8 @@ export interface CommandOrigin {
 }
 
 export interface ResumableCommand {
-  readonly origin: CommandOrigin;
+  /** The command, on its own pooled request (a copy of its SQE). */
+  readonly origin: Request;
   /**
    * Works while the poll has work left (the controller's `workLeft`), at least one piece so that
    * every step makes progress when it can; returns the completion status, or DEFERRED while work

@@ -6,14 +6,14 @@
  * bounce ⇄ backend, one copy per hop, as the one-piece path does. Writes are made durable once,
  * after the last piece, when FUA is set or the write cache is off.
  */
-import { type NvmeStatus, SQE_SIZE, STATUS_SUCCESS, Status } from '@epfsim/nvme-spec-types';
-import { Command, DEFERRED, type HandlerResult } from '../command/command.js';
-import { RESUMABLE_TRANSFER_SLOTS, type ResumableCommand } from '../command/resumable-command.js';
+import { type NvmeStatus, STATUS_SUCCESS, Status } from '@epfsim/nvme-spec-types';
+import { DEFERRED, type HandlerResult } from '../command/command.js';
+import type { IoContext } from '../command/context.js';
+import type { Request } from '../command/request.js';
+import type { ResumableCommand } from '../command/resumable-command.js';
 import { succeeded } from '../command/succeeded.js';
-import type { NvmeController } from '../controller.js';
-import type { DataSegment } from '../data-pointer/index.js';
-import type { SegmentCursor } from '../data-transfer.js';
 import type { Namespace } from '../namespace/namespace.js';
+import type { SegmentCursor } from '../transfer/host-port.js';
 import type { LbaRange } from './lba-range.js';
 
 export type ChunkedKind = 'read' | 'write' | 'compare' | 'verify';
@@ -26,14 +26,14 @@ export type ChunkedKind = 'read' | 'write' | 'compare' | 'verify';
 const SEGMENT_PARSE_WORK = 512;
 
 /** Byte-wise equality without a JS loop per byte. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
 }
 
 class ChunkedTransfer implements ResumableCommand {
   /** The command, on a copy of its SQE: the fetch buffer is reused by the commands that follow. */
-  readonly origin: Command;
-  readonly #c: NvmeController;
+  readonly origin: Request;
+  readonly #ctx: IoContext;
   readonly #ns: Namespace;
   readonly #kind: ChunkedKind;
   readonly #slba: bigint;
@@ -43,15 +43,11 @@ class ChunkedTransfer implements ResumableCommand {
   #done = 0;
   #started = false;
   #holdsSlot = false;
-  #segments: DataSegment[] = [];
   readonly #cursor: SegmentCursor = { index: 0, offset: 0 };
 
-  constructor(c: NvmeController, cmd: Command, ns: Namespace, kind: ChunkedKind, r: LbaRange, durable: boolean) {
-    const sqe = new Uint8Array(SQE_SIZE);
-    sqe.set(new Uint8Array(cmd.view.buffer, cmd.view.byteOffset + cmd.base, SQE_SIZE));
-    this.origin = new Command(new DataView(sqe.buffer));
-    this.origin.load(this.origin.view, 0, cmd.sq!);
-    this.#c = c;
+  constructor(ctx: IoContext, held: Request, ns: Namespace, kind: ChunkedKind, r: LbaRange, durable: boolean) {
+    this.origin = held;
+    this.#ctx = ctx;
     this.#ns = ns;
     this.#kind = kind;
     this.#slba = r.slba;
@@ -61,69 +57,66 @@ class ChunkedTransfer implements ResumableCommand {
   }
 
   step(): HandlerResult {
-    const c = this.#c;
+    const ctx = this.#ctx;
+    const work = ctx.work;
     if (!this.#started) {
       if (this.#kind !== 'verify') {
         // Each transfer in progress holds its segment list: a few at a time bound that memory.
-        if (c.resumableTransfers >= RESUMABLE_TRANSFER_SLOTS) return DEFERRED;
-        c.resumableTransfers++;
+        if (!ctx.resumables.takeTransferSlot()) return DEFERRED;
         this.#holdsSlot = true;
-        const mapped = c.mapData(this.origin, this.#bytes, this.#kind === 'read');
+        const mapped = ctx.data.mapData(this.origin, this.#bytes, this.#kind === 'read');
         if (!succeeded(mapped)) return mapped;
-        this.#segments = c.takeSegments();
-        c.chargeWork(this.#segments.length * SEGMENT_PARSE_WORK);
+        work.chargeWork(this.origin.segments.length * SEGMENT_PARSE_WORK);
       }
       this.#started = true;
-      if (c.workLeft <= 0) return DEFERRED;
+      if (work.workLeft <= 0) return DEFERRED;
     }
     do {
-      const n = Math.min(this.#bytes - this.#done, c.bounceLimit);
+      const n = Math.min(this.#bytes - this.#done, this.origin.bounceLimit);
       const status = this.#piece(this.#offset + this.#done, n);
       if (status !== STATUS_SUCCESS) return status;
       this.#done += n;
-    } while (this.#done < this.#bytes && c.workLeft > 0);
+    } while (this.#done < this.#bytes && work.workLeft > 0);
     return this.#done < this.#bytes ? DEFERRED : this.#finish();
   }
 
   release(): void {
-    if (this.#holdsSlot) this.#c.resumableTransfers--;
+    if (this.#holdsSlot) this.#ctx.resumables.giveTransferSlot();
     this.#holdsSlot = false;
-    this.#segments = [];
   }
 
   #piece(offset: number, n: number): NvmeStatus {
-    const c = this.#c;
+    const ctx = this.#ctx;
+    const req = this.origin;
     const backend = this.#ns.backend;
-    const port = c.port;
-    const buf = c.bounce(n);
+    const buf = req.bounce(n);
     switch (this.#kind) {
       case 'read':
         if (!backend.read(offset, buf)) return this.#mediaError(Status.READ_ERROR);
-        if (!port.transferPart(this.#segments, this.#cursor, buf, 'toHost')) return c.dataTransferError(this.origin);
-        c.stats.dataBytesToHost += n;
-        return STATUS_SUCCESS;
-      case 'write':
-        if (!port.transferPart(this.#segments, this.#cursor, buf, 'fromHost')) return c.dataTransferError(this.origin);
-        c.stats.dataBytesFromHost += n;
+        return ctx.data.transferPart(req, this.#cursor, buf, true);
+      case 'write': {
+        const moved = ctx.data.transferPart(req, this.#cursor, buf, false);
+        if (moved !== STATUS_SUCCESS) return moved;
         if (!backend.write(offset, buf, false)) return this.#mediaError(Status.WRITE_FAULT);
         return STATUS_SUCCESS;
+      }
       case 'compare': {
-        if (!port.transferPart(this.#segments, this.#cursor, buf, 'fromHost')) return c.dataTransferError(this.origin);
-        c.stats.dataBytesFromHost += n;
-        const media = c.bounce2(n);
+        const moved = ctx.data.transferPart(req, this.#cursor, buf, false);
+        if (moved !== STATUS_SUCCESS) return moved;
+        const media = req.bounce2(n);
         if (!backend.read(offset, media)) return this.#mediaError(Status.READ_ERROR);
         if (sameBytes(buf, media)) return STATUS_SUCCESS;
         this.origin.errorLba = this.#slba;
         return Status.COMPARE_FAILED;
       }
       case 'verify':
-        c.chargeWork(n);
+        ctx.work.chargeWork(n);
         return backend.read(offset, buf) ? STATUS_SUCCESS : this.#mediaError(Status.READ_ERROR);
     }
   }
 
   #finish(): NvmeStatus {
-    const smart = this.#c.smart;
+    const smart = this.#ctx.smart;
     switch (this.#kind) {
       case 'read':
         smart.bytesRead += this.#bytes;
@@ -147,23 +140,22 @@ class ChunkedTransfer implements ResumableCommand {
 
   /** A media failure of the backend: counted in SMART Media Errors. */
   #mediaError(status: NvmeStatus): NvmeStatus {
-    this.#c.smart.mediaErrors++;
+    this.#ctx.smart.mediaErrors++;
     this.origin.errorLba = this.#slba;
     return status;
   }
 }
 
 /**
- * Runs `kind` of `r` (checked by the caller: MDTS and LBA range) in pieces over polls; the
- * controller posts the completion. `durable`: a write is flushed after its last piece.
+ * Runs `kind` of `req.range` (checked by the caller: MDTS and LBA range) in pieces over polls; the
+ * scheduler posts the completion. `durable`: a write is flushed after its last piece.
  */
 export function startChunkedTransfer(
-  c: NvmeController,
-  cmd: Command,
+  ctx: IoContext,
+  req: Request,
   ns: Namespace,
   kind: ChunkedKind,
-  r: LbaRange,
   durable = false,
 ): HandlerResult {
-  return c.startResumable(cmd, new ChunkedTransfer(c, cmd, ns, kind, r, durable));
+  return ctx.resumables.startResumable(req, (held) => new ChunkedTransfer(ctx, held, ns, kind, req.range, durable));
 }

@@ -17,19 +17,20 @@ import {
   STATUS_SUCCESS,
   Status,
 } from '@epfsim/nvme-spec-types';
-import type { Command, HandlerResult } from '../command/command.js';
-import type { NvmeController } from '../controller.js';
+import type { HandlerResult } from '../command/command.js';
+import type { IoContext } from '../command/context.js';
+import type { Request } from '../command/request.js';
 import type { Namespace } from '../namespace/namespace.js';
 import { type ByteRange, mergeRanges, startZeroing, zeroingCost } from './range-zeroing.js';
 
 const CDW10_BYTE = SQE.CDW10.off;
 
-export function datasetManagement(c: NvmeController, cmd: Command, ns: Namespace): HandlerResult {
-  const count = getBits(cmd.cdw(10), DATASET_MANAGEMENT.CDW10.NR) + 1;
-  const deallocate = getBits(cmd.cdw(11), DATASET_MANAGEMENT.CDW11.AD) === 1;
+export function datasetManagement(ctx: IoContext, req: Request, ns: Namespace): HandlerResult {
+  const count = getBits(req.cdw(10), DATASET_MANAGEMENT.CDW10.NR) + 1;
+  const deallocate = getBits(req.cdw(11), DATASET_MANAGEMENT.CDW11.AD) === 1;
   const bytes = count * DSM_RANGE_SIZE;
-  const buf = c.bounce(bytes);
-  const status = c.receiveFromHost(cmd, buf);
+  const buf = req.bounce(bytes);
+  const status = ctx.data.receiveFromHost(req, buf);
   if (!isSuccess(status)) return status;
   if (!deallocate) return STATUS_SUCCESS;
   const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
@@ -39,19 +40,19 @@ export function datasetManagement(c: NvmeController, cmd: Command, ns: Namespace
     const nlb = view.getUint32(base + DSM_RANGE.NLB.off, true);
     const slba = view.getBigUint64(base + DSM_RANGE.SLBA.off, true);
     if (!ns.inRange(slba, nlb)) {
-      cmd.errorLba = slba;
-      return cmd.fail(Status.LBA_RANGE, CDW10_BYTE);
+      req.errorLba = slba;
+      return req.fail(Status.LBA_RANGE, CDW10_BYTE);
     }
     if (nlb > 0) ranges.push({ offset: Number(slba) * ns.blockSize, length: nlb * ns.blockSize });
   }
   const merged = mergeRanges(ranges);
   const cost = zeroingCost(ns.backend, merged);
-  if (cost > c.bounceLimit) return startZeroing(c, cmd, ns, merged, 'deallocate', false);
-  c.chargeWork(cost);
+  if (cost > req.bounceLimit) return startZeroing(ctx, req, ns, merged, 'deallocate', false);
+  ctx.work.chargeWork(cost);
   for (const r of merged) {
     if (!ns.backend.deallocate(r.offset, r.length)) {
-      c.smart.mediaErrors++;
-      cmd.errorLba = BigInt(r.offset / ns.blockSize);
+      ctx.smart.mediaErrors++;
+      req.errorLba = BigInt(r.offset / ns.blockSize);
       return Status.WRITE_FAULT;
     }
   }

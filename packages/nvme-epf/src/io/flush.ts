@@ -3,17 +3,30 @@
  * every namespace (Identify VWC bits 2:1 = 11b). A backend failure is a Write Fault (2/80h).
  */
 import { type NvmeStatus, STATUS_SUCCESS, Status } from '@epfsim/nvme-spec-types';
-import type { Command } from '../command/command.js';
-import type { NvmeController } from '../controller.js';
+import type { IoContext } from '../command/context.js';
+import type { Request } from '../command/request.js';
 import type { Namespace } from '../namespace/namespace.js';
 
-export function flush(c: NvmeController, _cmd: Command, ns: Namespace | undefined): NvmeStatus {
-  const targets = ns === undefined ? c.namespaces : [ns];
+/** Flush of one namespace. */
+export function flush(ctx: IoContext, _req: Request, ns: Namespace): NvmeStatus {
+  return flushOne(ctx, ns);
+}
+
+/** Flush with NSID FFFFFFFFh: every namespace. */
+export function flushAll(ctx: IoContext): NvmeStatus {
+  return flushEach(ctx, ctx.namespaces);
+}
+
+function flushEach(ctx: IoContext, targets: readonly Namespace[]): NvmeStatus {
   for (const t of targets) {
-    if (!t.backend.flush()) {
-      c.smart.mediaErrors++;
-      return Status.WRITE_FAULT;
-    }
+    const status = flushOne(ctx, t);
+    if (status !== STATUS_SUCCESS) return status;
   }
   return STATUS_SUCCESS;
+}
+
+function flushOne(ctx: IoContext, ns: Namespace): NvmeStatus {
+  if (ns.backend.flush()) return STATUS_SUCCESS;
+  ctx.smart.mediaErrors++;
+  return Status.WRITE_FAULT;
 }

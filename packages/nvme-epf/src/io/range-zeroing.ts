@@ -5,9 +5,10 @@
  * every byte; RAM only drops chunks, so a whole range is one cheap piece there).
  */
 import { type NvmeStatus, NvmOpcode, STATUS_SUCCESS, Status } from '@epfsim/nvme-spec-types';
-import { type Command, DEFERRED, EarlyFailure, type HandlerResult, NO_ERROR_LOCATION } from '../command/command.js';
-import type { CommandOrigin, ResumableCommand } from '../command/resumable-command.js';
-import type { NvmeController } from '../controller.js';
+import { DEFERRED, type HandlerResult } from '../command/command.js';
+import type { IoContext } from '../command/context.js';
+import type { Request } from '../command/request.js';
+import type { ResumableCommand } from '../command/resumable-command.js';
 import type { NamespaceBackend } from '../namespace/backend.js';
 import type { Namespace } from '../namespace/namespace.js';
 
@@ -45,8 +46,8 @@ export function zeroingCost(backend: NamespaceBackend, ranges: readonly ByteRang
 }
 
 class RangeZeroing implements ResumableCommand {
-  readonly origin: CommandOrigin & { errorLba: bigint };
-  readonly #c: NvmeController;
+  readonly origin: Request;
+  readonly #ctx: IoContext;
   readonly #ns: Namespace;
   readonly #ranges: readonly ByteRange[];
   readonly #mode: ZeroingMode;
@@ -56,23 +57,15 @@ class RangeZeroing implements ResumableCommand {
   #done = 0;
 
   constructor(
-    c: NvmeController,
-    cmd: Command,
+    ctx: IoContext,
+    held: Request,
     ns: Namespace,
     ranges: readonly ByteRange[],
     mode: ZeroingMode,
     durable: boolean,
   ) {
-    this.origin = {
-      cid: cmd.cid,
-      opcode: cmd.opcode,
-      nsid: cmd.nsid,
-      dw0: 0,
-      errorLocation: NO_ERROR_LOCATION,
-      errorLba: 0n,
-      earlyFailure: EarlyFailure.NONE,
-    };
-    this.#c = c;
+    this.origin = held;
+    this.#ctx = ctx;
     this.#ns = ns;
     this.#ranges = ranges;
     this.#mode = mode;
@@ -80,15 +73,15 @@ class RangeZeroing implements ResumableCommand {
   }
 
   step(): HandlerResult {
-    const c = this.#c;
+    const work = this.#ctx.work;
     const backend = this.#ns.backend;
     do {
       const r = this.#ranges[this.#index] as ByteRange;
       const remaining = r.length - this.#done;
-      const allowed = Math.max(c.workLeft, MIN_PIECE);
+      const allowed = Math.max(work.workLeft, MIN_PIECE);
       const n = backend.zeroingCost(remaining) <= allowed ? remaining : Math.min(remaining, allowed);
       const offset = r.offset + this.#done;
-      c.chargeWork(backend.zeroingCost(n));
+      work.chargeWork(backend.zeroingCost(n));
       const ok = this.#mode === 'deallocate' ? backend.deallocate(offset, n) : backend.writeZeroes(offset, n, false);
       if (!ok) return this.#writeFault(offset);
       this.#done += n;
@@ -96,18 +89,18 @@ class RangeZeroing implements ResumableCommand {
         this.#index++;
         this.#done = 0;
       }
-    } while (this.#index < this.#ranges.length && c.workLeft > 0);
+    } while (this.#index < this.#ranges.length && work.workLeft > 0);
     if (this.#index < this.#ranges.length) return DEFERRED;
     if (this.#durable && !backend.flush()) return this.#writeFault(this.#ranges[0]?.offset ?? 0);
     // SMART counts Write Zeroes as a host write command; Dataset Management is not one.
-    if (this.origin.opcode === NvmOpcode.WRITE_ZEROES) this.#c.smart.hostWriteCommands++;
+    if (this.origin.opcode === NvmOpcode.WRITE_ZEROES) this.#ctx.smart.hostWriteCommands++;
     return STATUS_SUCCESS;
   }
 
   release(): void {}
 
   #writeFault(offset: number): NvmeStatus {
-    this.#c.smart.mediaErrors++;
+    this.#ctx.smart.mediaErrors++;
     this.origin.errorLba = BigInt(Math.floor(offset / this.#ns.blockSize));
     return Status.WRITE_FAULT;
   }
@@ -115,15 +108,15 @@ class RangeZeroing implements ResumableCommand {
 
 /**
  * Zeroes (`write-zeroes`) or deallocates `ranges` (sorted, not overlapping) of `ns` over polls;
- * the controller posts the completion. `durable`: flushed after the last piece (FUA, WCE = 0).
+ * the scheduler posts the completion. `durable`: flushed after the last piece (FUA, WCE = 0).
  */
 export function startZeroing(
-  c: NvmeController,
-  cmd: Command,
+  ctx: IoContext,
+  req: Request,
   ns: Namespace,
   ranges: readonly ByteRange[],
   mode: ZeroingMode,
   durable: boolean,
 ): HandlerResult {
-  return c.startResumable(cmd, new RangeZeroing(c, cmd, ns, ranges, mode, durable));
+  return ctx.resumables.startResumable(req, (held) => new RangeZeroing(ctx, held, ns, ranges, mode, durable));
 }

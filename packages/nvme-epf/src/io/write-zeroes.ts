@@ -5,37 +5,38 @@
  * every byte) it runs over polls (range-zeroing.ts).
  */
 import { getBits, isSuccess, STATUS_SUCCESS, Status, WRITE_ZEROES } from '@epfsim/nvme-spec-types';
-import type { Command, HandlerResult } from '../command/command.js';
-import type { NvmeController } from '../controller.js';
+import type { HandlerResult } from '../command/command.js';
+import type { IoContext } from '../command/context.js';
+import type { Request } from '../command/request.js';
 import type { Namespace } from '../namespace/namespace.js';
-import { checkRange, currentRange } from './lba-range.js';
+import { checkRange } from './lba-range.js';
 import { startZeroing } from './range-zeroing.js';
 
-export function writeZeroes(c: NvmeController, cmd: Command, ns: Namespace): HandlerResult {
-  const status = checkRange(c, cmd, ns, false);
+export function writeZeroes(ctx: IoContext, req: Request, ns: Namespace): HandlerResult {
+  const status = checkRange(ctx.data, req, ns, false);
   if (!isSuccess(status)) return status;
-  const r = currentRange();
-  const cdw12 = cmd.cdw(12);
-  const fua = getBits(cdw12, WRITE_ZEROES.CDW12.FUA) === 1 || c.features.volatileWriteCache === 0;
+  const r = req.range;
+  const cdw12 = req.cdw(12);
+  const fua = getBits(cdw12, WRITE_ZEROES.CDW12.FUA) === 1 || ctx.features.volatileWriteCache === 0;
   const deallocate = getBits(cdw12, WRITE_ZEROES.CDW12.DEAC) === 1;
   const cost = ns.backend.zeroingCost(r.bytes);
-  if (cost > c.bounceLimit) {
+  if (cost > req.bounceLimit) {
     return startZeroing(
-      c,
-      cmd,
+      ctx,
+      req,
       ns,
       [{ offset: r.offset, length: r.bytes }],
       deallocate ? 'deallocate' : 'write-zeroes',
       fua,
     );
   }
-  c.chargeWork(cost);
+  ctx.work.chargeWork(cost);
   const ok = deallocate
     ? ns.backend.deallocate(r.offset, r.bytes) && (!fua || ns.backend.flush())
     : ns.backend.writeZeroes(r.offset, r.bytes, fua);
   if (!ok) {
-    c.smart.mediaErrors++;
-    cmd.errorLba = r.slba;
+    ctx.smart.mediaErrors++;
+    req.errorLba = r.slba;
     return Status.WRITE_FAULT;
   }
   // Write Zeroes is neither a host write command nor data units written (SMART, C-A2).

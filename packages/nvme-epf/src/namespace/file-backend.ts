@@ -15,8 +15,8 @@ export class FileBackend implements NamespaceBackend {
   #fd: number | undefined;
   #zeroes: Uint8Array | undefined;
 
-  /** Opens (creating if needed) `path` and extends it to `size` bytes; a failure is a configuration error. */
-  constructor(path: string, size: number) {
+  /** Opens (creating if needed) `path` and extends it to `size` bytes; a failure is a configuration error at `configPath`. */
+  constructor(path: string, size: number, configPath = 'namespaces.backend.path') {
     this.path = path;
     try {
       this.#fd = openSync(path, 'a+');
@@ -26,7 +26,7 @@ export class FileBackend implements NamespaceBackend {
     } catch (e) {
       if (this.#fd !== undefined) closeSync(this.#fd);
       this.#fd = undefined;
-      throw new NvmeConfigError('namespaces.backend.path', `cannot open ${path}: ${(e as Error).message}`);
+      throw new NvmeConfigError(configPath, `cannot open ${path}: ${(e as Error).message}`);
     }
   }
 

@@ -49,7 +49,7 @@ export class Namespace {
     const b = config.backend;
     this.backend =
       b.kind === 'file'
-        ? new FileBackend(b.path, config.blocks * config.blockSize)
+        ? new FileBackend(b.path, config.blocks * config.blockSize, `namespaces[${nsid - 1}].backend.path`)
         : b.kind === 'null'
           ? new NullBackend()
           : new RamBackend();

@@ -12,8 +12,8 @@ const PBA_QWORD_BITS = 64;
 const PBA_QWORD_BYTES = 8;
 /** The MSI-X table must be qword aligned; the Linux function aligns the register area to 8. */
 const MSIX_TABLE_ALIGN = 8;
-/** Each queue id owns an SQ tail and a CQ head doorbell. */
-const DOORBELLS_PER_QID = 2;
+/** Each queue id owns an SQ tail and a CQ head doorbell (index 2 × qid and 2 × qid + 1). */
+export const DOORBELLS_PER_QID = 2;
 
 /** Where everything sits in BAR0, in bytes. */
 export interface Bar0Layout {

@@ -12,7 +12,7 @@ import {
   sqTailDoorbell,
 } from '@epfsim/nvme-spec-types';
 import { describe, expect, it } from 'vitest';
-import { PAGE, ScriptedHost } from './helpers/scripted-host.js';
+import { PAGE, ScriptedHost } from '../helpers/scripted-host.js';
 
 const INVALID_VALUE = encodeAsyncEvent(
   AsyncEventType.ERROR,

@@ -4,7 +4,7 @@
  * command data through a bounce buffer (copied once per hop, as `nvmet_pci_epf_transfer()` does).
  */
 import type { Epc, EpcError, TransferDirection, TransferStrategy } from '@epfsim/epc-core';
-import type { DataSegment, HostReader } from './data-pointer/index.js';
+import type { DataSegment, HostReader } from '../data-pointer/index.js';
 
 /** Where a transfer in pieces stands: the segment, and the bytes of it already moved. */
 export interface SegmentCursor {

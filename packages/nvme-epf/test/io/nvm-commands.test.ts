@@ -12,8 +12,8 @@ import {
   WRITE_ZEROES,
 } from '@epfsim/nvme-spec-types';
 import { describe, expect, it } from 'vitest';
-import type { NvmeFunctionConfigInput } from '../src/index.js';
-import { PAGE, pattern, ScriptedHost } from './helpers/scripted-host.js';
+import type { NvmeFunctionConfigInput } from '../../src/index.js';
+import { PAGE, pattern, ScriptedHost } from '../helpers/scripted-host.js';
 
 function up(config: NvmeFunctionConfigInput = {}): ScriptedHost {
   const h = new ScriptedHost({ config });

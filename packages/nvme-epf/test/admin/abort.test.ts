@@ -1,7 +1,7 @@
 /** Abort: best effort, DW0 bit 0, 0/07h for the aborted command, the ACL limit. */
 import { ABORT, AdminOpcode, FeatureId, NvmOpcode, packFields, Status } from '@epfsim/nvme-spec-types';
 import { describe, expect, it } from 'vitest';
-import { ScriptedHost } from './helpers/scripted-host.js';
+import { ScriptedHost } from '../helpers/scripted-host.js';
 
 function up() {
   const h = new ScriptedHost();

@@ -10,7 +10,7 @@ import {
   Status,
 } from '@epfsim/nvme-spec-types';
 import { describe, expect, it } from 'vitest';
-import { ScriptedHost } from './helpers/scripted-host.js';
+import { ScriptedHost } from '../helpers/scripted-host.js';
 
 function up(config = {}) {
   const h = new ScriptedHost({ config });

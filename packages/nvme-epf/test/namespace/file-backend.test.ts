@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NvmOpcode, packFields, READ_WRITE } from '@epfsim/nvme-spec-types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isNvmeConfigError } from '../src/index.js';
-import { pattern, ScriptedHost } from './helpers/scripted-host.js';
+import { isNvmeConfigError } from '../../src/index.js';
+import { pattern, ScriptedHost } from '../helpers/scripted-host.js';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -14,8 +14,8 @@ import {
   sglDescriptor,
 } from '@epfsim/nvme-spec-types';
 import { describe, expect, it } from 'vitest';
-import type { NvmeFunctionConfigInput } from '../src/index.js';
-import { PAGE, ScriptedHost } from './helpers/scripted-host.js';
+import type { NvmeFunctionConfigInput } from '../../src/index.js';
+import { PAGE, ScriptedHost } from '../helpers/scripted-host.js';
 
 function up(config: NvmeFunctionConfigInput = {}): ScriptedHost {
   const h = new ScriptedHost({ config });

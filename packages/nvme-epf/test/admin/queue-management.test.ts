@@ -9,7 +9,7 @@ import {
   Status,
 } from '@epfsim/nvme-spec-types';
 import { describe, expect, it } from 'vitest';
-import { PAGE, ScriptedHost } from './helpers/scripted-host.js';
+import { PAGE, ScriptedHost } from '../helpers/scripted-host.js';
 
 function up(config = {}, irq?: 'msix' | 'msi' | 'intx'): ScriptedHost {
   const h = new ScriptedHost({ config, ...(irq ? { irq } : {}) });

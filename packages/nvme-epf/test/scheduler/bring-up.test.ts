@@ -20,7 +20,7 @@ import {
   setBits,
 } from '@epfsim/nvme-spec-types';
 import { describe, expect, it } from 'vitest';
-import { PAGE, ScriptedHost } from './helpers/scripted-host.js';
+import { PAGE, ScriptedHost } from '../helpers/scripted-host.js';
 
 describe('registers', () => {
   it('CAP reports MQES, CQR, DSTRD, TO, CSS = NVM and MPSMIN/MPSMAX; VS is 2.0', () => {

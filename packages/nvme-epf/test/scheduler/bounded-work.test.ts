@@ -23,9 +23,10 @@ import {
   sglDescriptor,
 } from '@epfsim/nvme-spec-types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BOUNCE_LIMIT, POLL_WORK_BUDGET } from '../src/controller.js';
-import { SGL_MAX_DESCRIPTORS } from '../src/data-pointer/index.js';
-import { PAGE, pattern, ScriptedHost } from './helpers/scripted-host.js';
+import { SGL_MAX_DESCRIPTORS } from '../../src/data-pointer/index.js';
+import { POLL_WORK_BUDGET } from '../../src/scheduler/work-budget.js';
+import { BOUNCE_LIMIT } from '../../src/transfer/bounce-buffers.js';
+import { PAGE, pattern, ScriptedHost } from '../helpers/scripted-host.js';
 
 const MiB = 1024 * 1024;
 const HUGE_SEGMENT = 0xffff_fff0;

@@ -1,7 +1,7 @@
 /** Every command, good or bad, yields exactly one completion; a full CQ defers without losing any. */
 import { AdminOpcode, NvmOpcode, Status } from '@epfsim/nvme-spec-types';
 import { describe, expect, it } from 'vitest';
-import { PAGE, ScriptedHost } from './helpers/scripted-host.js';
+import { PAGE, ScriptedHost } from '../helpers/scripted-host.js';
 
 describe('exactly one completion per command', () => {
   it('a 4-entry CQ behind a 32-entry SQ: completions wait, keep their order, and none is lost', () => {
