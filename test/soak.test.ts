@@ -14,6 +14,7 @@ import { encodeSgl, NvmOpcode, Psdt, SglType, sglDescriptor } from '@epfsim/nvme
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawHost } from '../packages/host-sim/src/front/bench/raw-host.js';
 import { NBD_CMD_READ, NBD_CMD_WRITE, NBD_OPT_LIST } from '../packages/host-sim/src/front/nbd/index.js';
+import { pattern } from '../packages/host-sim/test/front/nbd/fixture.js';
 import { RawClient } from '../packages/host-sim/test/front/nbd/raw-client.js';
 
 const CLI = fileURLToPath(new URL('../packages/host-sim/dist/front/cli/main.js', import.meta.url));
@@ -37,19 +38,6 @@ function option(type: number, dataLength: number): Buffer {
   b.writeBigUInt64BE(NBD_OPTS_MAGIC, 0);
   b.writeUInt32BE(type, 8);
   b.writeUInt32BE(dataLength, 12);
-  return b;
-}
-
-/** A deterministic pattern for the good client (xorshift). */
-function pattern(length: number, seed: number): Buffer {
-  const b = Buffer.alloc(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
   return b;
 }
 

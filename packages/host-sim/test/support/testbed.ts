@@ -3,6 +3,7 @@ import type { NvmeDriverOptions } from '../../src/host/driver/driver-options.js'
 import { NvmeDriver } from '../../src/host/driver/nvme-driver.js';
 import { createTestbed, type Testbed, type TestbedOptions } from '../../src/host/target/epfsim-target.js';
 import type { NvmeTarget } from '../../src/host/target/target.js';
+import { patternSlice } from '../../src/runs/case-file/data-pattern.js';
 
 export const NS512 = { blockSize: 512, blocks: 65536, backend: { kind: 'ram' } } as const;
 export const NS4K = { blockSize: 4096, blocks: 8192, backend: { kind: 'ram' } } as const;
@@ -22,10 +23,7 @@ export function driverOn(tb: Testbed, options: NvmeDriverOptions = {}, target: N
   return driver;
 }
 
-/** A recognisable pattern: every byte depends on its position and a seed. */
+/** A recognisable pattern: every byte depends on its position and a seed (the case files' pattern). */
 export function pattern(bytes: number, seed: number): Uint8Array {
-  const out = new Uint8Array(bytes);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i + 4 <= bytes; i += 4) view.setUint32(i, (i * 2654435761 + seed * 40503) >>> 0, true);
-  return out;
+  return patternSlice(seed, bytes);
 }

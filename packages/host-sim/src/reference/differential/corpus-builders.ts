@@ -1,8 +1,9 @@
 /** The builders and constants the differential corpus's case tables are written with: pages, PRP and SGL commands, queue ids past the controller's limits. */
 import type { SglDescriptor } from '@epfsim/nvme-spec-types';
 import type { HostRange } from '../../host/memory/host-range.js';
+import { patternSlice } from '../../runs/case-file/data-pattern.js';
 import type { CaseCommand, CaseSpace, DifferentialCase, MemoryWrite } from './case.js';
-import { type DataPointer, IO_QID, NSID, page, pages, pattern, readSqe, stageWrite, writeSqe } from './sqe-builder.js';
+import { type DataPointer, IO_QID, NSID, page, pages, readSqe, stageWrite, writeSqe } from './sqe-builder.js';
 
 /** Blocks per 4 KiB page with the corpus namespace (512-byte blocks, QEMU's default). */
 export const BLOCKS_PER_PAGE = 8;
@@ -62,7 +63,7 @@ export function readCase(
       const l = layout(s);
       const staged = Math.min(blocks, s.blocks);
       return [
-        stageWrite(s, s.slba, pattern(staged * s.blockSize, s.seed)),
+        stageWrite(s, s.slba, patternSlice(s.seed, staged * s.blockSize)),
         {
           label: l.label,
           qid: IO_QID,
@@ -98,7 +99,7 @@ export function writeCase(
     title,
     build: (s) => {
       const l = layout(s);
-      const payload = pattern(blocks * s.blockSize, s.seed + 1);
+      const payload = patternSlice(s.seed + 1, blocks * s.blockSize);
       const memory: MemoryWrite[] = [...(l.memory ?? [])];
       let off = 0;
       for (const r of l.data) {

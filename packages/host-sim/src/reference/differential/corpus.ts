@@ -15,6 +15,7 @@ import {
   SglSubtype,
   SglType,
 } from '@epfsim/nvme-spec-types';
+import { patternSlice } from '../../runs/case-file/data-pattern.js';
 import type { CaseCommand, CaseQueue, CaseSpace, DifferentialCase } from './case.js';
 import {
   ABOVE_RAM,
@@ -47,7 +48,6 @@ import {
   PAGE,
   page,
   pages,
-  pattern,
   readSqe,
   segment,
   segmentDescriptor,
@@ -378,7 +378,7 @@ const COMMAND_CASES: readonly DifferentialCase[] = [
     rule: 'C-6',
     title: 'Write 16 LBAs, then Write Zeroes on 4 of them',
     build: (s) => [
-      stageWrite(s, s.slba, pattern(16 * s.blockSize, s.seed)),
+      stageWrite(s, s.slba, patternSlice(s.seed, 16 * s.blockSize)),
       {
         label: 'Write Zeroes 4 LBAs at window + 6',
         qid: IO_QID,
@@ -391,7 +391,7 @@ const COMMAND_CASES: readonly DifferentialCase[] = [
     rule: 'C-5',
     title: 'Write 8 LBAs, then Compare the same data',
     build: (s) => {
-      const data = pattern(8 * s.blockSize, s.seed);
+      const data = patternSlice(s.seed, 8 * s.blockSize);
       return [
         stageWrite(s, s.slba, data),
         {
@@ -408,12 +408,12 @@ const COMMAND_CASES: readonly DifferentialCase[] = [
     rule: 'C-5',
     title: 'Write 8 LBAs, then Compare different data',
     build: (s) => [
-      stageWrite(s, s.slba, pattern(8 * s.blockSize, s.seed)),
+      stageWrite(s, s.slba, patternSlice(s.seed, 8 * s.blockSize)),
       {
         label: 'Compare 8 LBAs (different)',
         qid: IO_QID,
         sqe: sqeBytes(lbaFields(NvmOpcode.COMPARE, s.slba, 8), { prp1: page(s, 0) }),
-        memory: [{ addr: page(s, 0), bytes: pattern(8 * s.blockSize, s.seed + 99) }],
+        memory: [{ addr: page(s, 0), bytes: patternSlice(s.seed + 99, 8 * s.blockSize) }],
       },
     ],
   },
@@ -430,7 +430,7 @@ const COMMAND_CASES: readonly DifferentialCase[] = [
     rule: 'C-7',
     title: 'Write 16 LBAs, then Dataset Management deallocates 8 of them',
     build: (s) => [
-      stageWrite(s, s.slba, pattern(16 * s.blockSize, s.seed)),
+      stageWrite(s, s.slba, patternSlice(s.seed, 16 * s.blockSize)),
       {
         label: 'Dataset Management AD, 1 range: 8 LBAs at window + 4',
         qid: IO_QID,

@@ -46,15 +46,6 @@ export function pages(space: CaseSpace, from: number, count = 1): HostRange {
   return { addr: page(space, from), size: count * PAGE };
 }
 
-/** A recognisable pattern: every dword depends on its position and the seed. */
-export function pattern(bytes: number, seed: number): Uint8Array {
-  const out = new Uint8Array(bytes);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i + 4 <= bytes; i += 4) view.setUint32(i, (i * 2654435761 + seed * 40503 + 0x1234567) >>> 0, true);
-  for (let i = bytes & ~3; i < bytes; i++) out[i] = (i * 7 + seed) & 0xff;
-  return out;
-}
-
 /** 64-bit little-endian entries (a PRP list page, or part of one). */
 export function u64s(values: readonly bigint[]): Uint8Array {
   const out = new Uint8Array(values.length * PRP_ENTRY);

@@ -10,7 +10,6 @@ export {
   NamespaceModel,
   type NamespaceSystem,
   namespaceCommands,
-  patternBytes,
 } from './namespace-model.js';
 export {
   NVM_COMMAND_KINDS,

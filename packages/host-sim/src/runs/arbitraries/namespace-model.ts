@@ -15,7 +15,7 @@ import {
 import fc from 'fast-check';
 import type { NvmeDriver } from '../../host/driver/nvme-driver.js';
 import { expectedReadBytes, type PlacementPolicy } from '../../host/placement/layout.js';
-import { createRandom } from '../../host/random.js';
+import { patternSlice } from '../case-file/data-pattern.js';
 import { type NvmCommandOptions, type NvmCommandPick, nvmCommand } from './nvm-command.js';
 
 /** What the blocks of a namespace should hold: unwritten blocks read as zero. */
@@ -77,15 +77,6 @@ export interface NamespaceSystem {
   readonly placements: readonly PlacementPolicy[];
 }
 
-/** Bytes every command checks: a pattern from a seed, so a failing write is recognisable. */
-export function patternBytes(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  const view = new DataView(out.buffer);
-  const random = createRandom(seed);
-  for (let i = 0; i + 4 <= length; i += 4) view.setUint32(i, random.u32(), true);
-  return out;
-}
-
 /** One NVM command against the model and the system; throws with a description when they disagree. */
 export class NamespaceCommand implements fc.Command<NamespaceModel, NamespaceSystem> {
   readonly pick: NvmCommandPick;
@@ -110,7 +101,7 @@ export class NamespaceCommand implements fc.Command<NamespaceModel, NamespaceSys
     const lba = BigInt(slba);
     switch (kind) {
       case 'write': {
-        const data = patternBytes(nlb * model.blockSize, this.seed);
+        const data = patternSlice(this.seed, nlb * model.blockSize);
         this.expectSuccess(driver.write(nsid, lba, data, io).completion.status);
         model.write(slba, data);
         return;

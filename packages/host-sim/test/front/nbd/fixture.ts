@@ -1,5 +1,6 @@
 /** A server on a fresh Unix socket over a MemoryBlockDevice, plus helpers to talk to it. */
 import { NBD_CMD_READ, type NbdServer, type NbdServerOptions, startNbdServer } from '../../../src/front/nbd/index.js';
+import { patternSlice } from '../../../src/runs/case-file/data-pattern.js';
 import { MemoryBlockDevice, type MemoryDeviceOptions } from './memory-device.js';
 import { RawClient, tempSocket } from './raw-client.js';
 
@@ -59,17 +60,10 @@ export async function startFixture(
   };
 }
 
-/** Deterministic bytes for a region. */
+/** Deterministic bytes for a region (the case files' pattern). */
 export function pattern(length: number, seed: number): Buffer {
-  const b = Buffer.alloc(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
+  const bytes = patternSlice(seed, length);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Polls until `cond` holds; fails after `timeoutMs` (keeps timing-based tests robust under load). */
