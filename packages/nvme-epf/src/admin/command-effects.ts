@@ -7,6 +7,10 @@ import { effectsByOpcode } from '../command/opcode-table.js';
 import { IO_COMMANDS } from '../io/opcodes.js';
 import { ADMIN_COMMANDS } from './opcodes.js';
 
+let built: Uint8Array | undefined;
+
+/** The log's bytes: the same for every controller, so built once (read only: a Get Log Page copies from it). */
 export function buildCommandEffectsLog(): Uint8Array {
-  return encodeCommandEffectsLog({ acs: effectsByOpcode(ADMIN_COMMANDS), iocs: effectsByOpcode(IO_COMMANDS) });
+  built ??= encodeCommandEffectsLog({ acs: effectsByOpcode(ADMIN_COMMANDS), iocs: effectsByOpcode(IO_COMMANDS) });
+  return built;
 }

@@ -13,7 +13,11 @@ const MIB = 1024 * KIB;
  * unlimited (256 MiB with NLB = FFFFh of 4 KiB blocks), moves it in pieces of this size over polls.
  */
 export const BOUNCE_LIMIT = 2 * MIB;
-/** The bounce buffer starts at MDTS, or at one Identify page when MDTS is unlimited (it grows then). */
+/**
+ * The bounce buffer starts at one Identify page and grows, doubling, up to the limit as commands
+ * need it: a controller that only ever moves 4 KiB never holds MDTS of memory, and a fuzz campaign
+ * that builds a controller per case does not zero a megabyte each time.
+ */
 const MIN_BOUNCE = IDENTIFY_DATA_SIZE;
 
 export class BounceBuffers {
@@ -26,13 +30,13 @@ export class BounceBuffers {
   /** `mdtsBytes` 0 means MDTS is unlimited. */
   constructor(mdtsBytes: number) {
     this.limit = mdtsBytes === 0 ? BOUNCE_LIMIT : Math.min(mdtsBytes, BOUNCE_LIMIT);
-    this.#primary = new Uint8Array(mdtsBytes === 0 ? MIN_BOUNCE : this.limit);
+    this.#primary = new Uint8Array(Math.min(MIN_BOUNCE, this.limit));
   }
 
-  /** A reusable buffer of `n` bytes for command data, at most {@link limit} (grows to it only when MDTS is unlimited). */
+  /** A reusable buffer of `n` bytes for command data, at most {@link limit}. */
   primary(n: number): Uint8Array {
     this.#check(n);
-    if (this.#primary.length < n) this.#primary = new Uint8Array(n);
+    if (this.#primary.length < n) this.#primary = new Uint8Array(this.#grown(n));
     // Commands of one size follow each other: keep the last view rather than make one per command.
     let view = this.#primaryView;
     if (view.buffer !== this.#primary.buffer || view.length !== n) {
@@ -52,6 +56,11 @@ export class BounceBuffers {
   /** The first `n` bytes of the primary buffer as the last command left them (fault unchecked-entry-sizes leaks them). */
   stale(n: number): Uint8Array {
     return this.#primary.subarray(0, n);
+  }
+
+  /** The size to grow to for `n` bytes: at least double, so a run of growing commands reallocates a few times. */
+  #grown(n: number): number {
+    return Math.min(this.limit, Math.max(n, 2 * this.#primary.length));
   }
 
   /** A request larger than the limit is a bug of the caller (handlers split such commands). */
