@@ -163,12 +163,28 @@ export function sameStatus(actual: NvmeStatus, text: string): boolean {
 }
 
 /** The bytes a {@link CaseBytes} stands for. */
+/** Fills up to this size are kept, one per value, and lent out again: a case fills many buffers alike. */
+const KEPT_FILL_BYTES = 1024 * 1024;
+const keptFills = new Map<number, Uint8Array>();
+
+/** `size` bytes of `value`; read only (a kept buffer is lent to every caller). */
+function filled(value: number, size: number): Uint8Array {
+  if (size > KEPT_FILL_BYTES) return new Uint8Array(size).fill(value);
+  let kept = keptFills.get(value);
+  if (kept === undefined || kept.length < size) {
+    kept = new Uint8Array(Math.max(size, kept === undefined ? 0 : 2 * kept.length)).fill(value);
+    keptFills.set(value, kept);
+  }
+  return kept.subarray(0, size);
+}
+
+/** The bytes a case names; read only (host memory copies what it writes, checks only compare). */
 export function bytesOf(b: CaseBytes): Uint8Array {
   switch (b.kind) {
     case 'bytes':
       return b.bytes;
     case 'byte':
-      return new Uint8Array(b.size).fill(b.value);
+      return filled(b.value, b.size);
     case 'pattern':
       return fillPattern(new Uint8Array(caseBytesSize(b)), b.seed, b.offset);
   }
