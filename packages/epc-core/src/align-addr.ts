@@ -1,4 +1,5 @@
 import { alignUp, fls64, hex } from './address.js';
+import { customAlignAddr } from './custom-align.js';
 import type { AlignRule } from './profile.js';
 
 /** What `align_addr` returns: where to map, how much, and where the request starts in it. */
@@ -17,6 +18,8 @@ export function alignAddr(rule: AlignRule, pciAddr: bigint, size: number, window
   switch (rule.kind) {
     case 'none':
       return { mapPciAddr: pciAddr, mapSize: size, offset: 0 };
+    case 'custom':
+      return customAlignAddr(rule.key, pciAddr, size);
     case 'dwc': {
       // dw_pcie_ep_align_addr(): mask by region_align, pad to the window page size.
       const offset = Number(pciAddr & BigInt(rule.regionAlign - 1));
@@ -67,5 +70,7 @@ export function describeAlignRule(rule: AlignRule): string | undefined {
       return `the controller's translations start on ${hex(rule.regionAlign)} boundaries (region_align)`;
     case 'pass-bits':
       return `the controller passes the low ${rule.minBits}..${rule.maxBits} address bits through, so a translation reaches only addresses aligned like the window block`;
+    case 'custom':
+      return `the controller's own alignAddr rule (${rule.key}) decides where a translation may start`;
   }
 }

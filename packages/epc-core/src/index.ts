@@ -9,6 +9,7 @@ export { fls64, GiB, hex, KiB, MiB, PCI_ADDR_LIMIT, PCI_ADDR_MAX } from './addre
 export { type AlignedRange, alignAddr, describeAlignRule, leastMapCount } from './align-addr.js';
 export type { ContractViolation } from './contract-checker.js';
 export type { EpcCounters } from './counters.js';
+export { type AlignAddrFunction, registerAlignRule } from './custom-align.js';
 export type { EndpointLink } from './endpoint-link.js';
 export { createEpc, type Epc, type EpcOptions, type IrqType } from './epc.js';
 export type { EpcMap } from './epc-map.js';
@@ -45,10 +46,13 @@ export { parseProfile } from './profile-loader.js';
 export { BUILTIN_PROFILES, findProfile, PROFILE_NAMES } from './profiles.js';
 export {
   faultError,
+  registerStrategy,
   STRATEGIES,
   STRATEGY_NAMES,
   type StrategyName,
+  strategyFor,
   type TransferDirection,
   type TransferObserver,
   type TransferStrategy,
+  type UserStrategyModule,
 } from './strategies/index.js';

@@ -1,4 +1,5 @@
 import { isPowerOfTwo } from './address.js';
+import { isAlignRuleRegistered } from './custom-align.js';
 import { EpcConfigError } from './errors.js';
 import type { AlignRule, AtuRule, EpcProfile, IrqCapabilities, IrqMapping, OutboundWindow } from './profile.js';
 import { checkProfileLimits } from './profile-limits.js';
@@ -100,8 +101,17 @@ function alignRule(data: unknown, at: string): AlignRule {
       const sizeGranule = a.sizeGranule === 'pow2' ? 'pow2' : powerOfTwo(a.sizeGranule, `${at}.sizeGranule`);
       return { kind: 'pass-bits', minBits, maxBits, sizeGranule };
     }
+    case 'custom': {
+      const key = string(a.key, `${at}.key`);
+      if (!isAlignRuleRegistered(key))
+        throw new EpcConfigError(
+          `${at}.key`,
+          `no alignAddr rule is loaded from ${key} (a profile module brings its own)`,
+        );
+      return { kind: 'custom', key };
+    }
     default:
-      throw new EpcConfigError(`${at}.kind`, `must be one of none, dwc, pass-bits`);
+      throw new EpcConfigError(`${at}.kind`, `must be one of none, dwc, pass-bits, custom`);
   }
 }
 

@@ -18,6 +18,7 @@ export interface OutboundWindow {
  *   the low `clamp(fls64(a ^ (a+s-1)), minBits, maxBits)` bits pass through, the mapping is
  *   truncated at the next 2^maxBits boundary, and its size is rounded to `sizeGranule`
  *   (or to a power of two, for Cadence regions).
+ * - `custom`: the controller's own rule, a function from a profile module.
  */
 export type AlignRule =
   | { readonly kind: 'none' }
@@ -27,7 +28,9 @@ export type AlignRule =
       readonly minBits: number;
       readonly maxBits: number;
       readonly sizeGranule: number | 'pow2';
-    };
+    }
+  /** A profile module's own `alignAddr` function, registered under `key` (custom-align.ts). */
+  | { readonly kind: 'custom'; readonly key: string };
 
 /**
  * How the outbound address translation unit takes and programs slots.

@@ -3,7 +3,7 @@
  * namespaces, interrupts) and how it resolves the points where the NVMe specification, Linux and
  * QEMU disagree. Defaults follow the specification; every alternative is a named option.
  */
-import { STRATEGY_NAMES, type StrategyName } from '@epfsim/epc-core';
+import { STRATEGY_NAMES, type StrategyName, strategyFor } from '@epfsim/epc-core';
 import { NvmeConfigError } from './config-error.js';
 import { FAULT_CATALOGUE, FUNCTION_FAULT_NAMES, type FunctionFaultName } from './faults/catalogue.js';
 
@@ -41,8 +41,11 @@ export interface NvmeFunctionOptions {
 
 /** The whole configuration of one NVMe function. */
 export interface NvmeFunctionConfig {
-  /** epc-core transfer strategy for data, SQEs, lists and (when not kept mapped) CQEs. */
-  strategy: StrategyName;
+  /**
+   * epc-core transfer strategy for data, SQEs, lists and (when not kept mapped) CQEs: a built-in
+   * {@link StrategyName}, or the key a user strategy was registered under (`registerStrategy`).
+   */
+  strategy: StrategyName | (string & {});
   /** I/O queue pairs offered (Number of Queues); doorbells are laid out for this many plus the admin pair. */
   maxIoQueues: number;
   /** CAP.MQES, 0's based: the largest I/O queue has mqes + 1 entries. */
@@ -196,8 +199,11 @@ export function resolveConfig(input: NvmeFunctionConfigInput = {}): NvmeFunction
     ...rest,
     options: { ...DEFAULT_OPTIONS, ...options },
   };
-  if (!(STRATEGY_NAMES as readonly string[]).includes(config.strategy)) {
-    throw new NvmeConfigError('strategy', `unknown strategy ${config.strategy} (one of ${STRATEGY_NAMES.join(', ')})`);
+  if (strategyFor(config.strategy) === undefined) {
+    throw new NvmeConfigError(
+      'strategy',
+      `unknown strategy ${config.strategy} (one of ${STRATEGY_NAMES.join(', ')}, or a registered strategy module)`,
+    );
   }
   checkInt('maxIoQueues', config.maxIoQueues, 1, LIMITS.maxQueuePairs - 1);
   checkInt('mqes', config.mqes, LIMITS.mqesMin, LIMITS.mqesMax);

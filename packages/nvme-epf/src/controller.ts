@@ -10,7 +10,7 @@
  * (scheduler/doorbells.ts, scheduler/completions.ts), then one arbitration round over the SQs
  * (scheduler/arbitration.ts), interrupt coalescing timers and pending MSI-X messages.
  */
-import { type Epc, type EpcMap, STRATEGIES } from '@epfsim/epc-core';
+import { type Epc, type EpcMap, strategyFor, type TransferStrategy } from '@epfsim/epc-core';
 import { mpsToPageSize, NVME_VS_2_0, SQE_SIZE } from '@epfsim/nvme-spec-types';
 import { AsyncEvents } from './admin/async-events.js';
 import { buildCommandEffectsLog } from './admin/command-effects.js';
@@ -71,7 +71,7 @@ export class NvmeController {
     const faults = functionFaultFlags(config.faults);
     const stats = this.stats;
     const trace = this.trace;
-    const port = new HostPort(epc, STRATEGIES[config.strategy]);
+    const port = new HostPort(epc, strategyFor(config.strategy) as TransferStrategy);
     const profileIrq = epc.profile.irq;
     const useMsix = config.irq === 'msix' && profileIrq.msix;
     const useMsi = config.irq !== 'intx' && profileIrq.msi;

@@ -6,6 +6,7 @@ import { legacyStrategy } from './legacy.js';
 import { memMapStrategy } from './mem-map.js';
 import { multiWindowStrategy } from './multi-window.js';
 import type { StrategyName, TransferDirection, TransferStrategy } from './transfer-strategy.js';
+import { userStrategy } from './user-strategy.js';
 
 /** `strategy`, reporting each transfer to the EPC's {@link Epc.transferObserver} when one is set. */
 function observed(strategy: TransferStrategy): TransferStrategy {
@@ -28,6 +29,24 @@ export const STRATEGIES: Readonly<Record<StrategyName, TransferStrategy>> = {
   dma: observed(dmaStrategy),
 };
 
+/** User strategies by key (the path of the module each came from). */
+const userStrategies = new Map<string, TransferStrategy>();
+
+/**
+ * Registers a user's strategy module under `key` (its path): configurations then name it by that
+ * key as they name a built-in strategy. The module's value is checked ({@link userStrategy}).
+ */
+export function registerStrategy(key: string, value: unknown): TransferStrategy {
+  const strategy = observed(userStrategy(key, value));
+  userStrategies.set(key, strategy);
+  return strategy;
+}
+
+/** The strategy a configuration names: a built-in one by name, or a registered user one by key. */
+export function strategyFor(key: string): TransferStrategy | undefined {
+  return Object.hasOwn(STRATEGIES, key) ? STRATEGIES[key as StrategyName] : userStrategies.get(key);
+}
+
 export { faultError } from './fault-error.js';
 export {
   STRATEGY_NAMES,
@@ -36,3 +55,4 @@ export {
   type TransferObserver,
   type TransferStrategy,
 } from './transfer-strategy.js';
+export type { UserStrategyModule } from './user-strategy.js';

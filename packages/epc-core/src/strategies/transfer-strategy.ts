@@ -10,7 +10,8 @@ export type TransferDirection = 'fromHost' | 'toHost';
  * (and then may have moved part of the data, as the real code would have).
  */
 export interface TransferStrategy {
-  readonly name: StrategyName;
+  /** A built-in strategy's {@link StrategyName}, or a user strategy's own name. */
+  readonly name: string;
   readonly description: string;
   transfer(epc: Epc, pciAddr: bigint, buf: Uint8Array, direction: TransferDirection): EpcError | null;
 }

@@ -4,7 +4,7 @@
  * (`run`, …) open one here instead of asking which kind they have; what only the in-process
  * target can offer (the EPC, its counters and checks) comes as the optional `testbed`.
  */
-import type { EpcProfile, StrategyName } from '@epfsim/epc-core';
+import type { EpcProfile } from '@epfsim/epc-core';
 import type { NamespaceBackendConfig } from '@epfsim/nvme-epf';
 import type { NvmeDriverOptions } from '../host/driver/driver-options.js';
 import { NvmeDriver } from '../host/driver/nvme-driver.js';
@@ -26,7 +26,7 @@ export interface TargetChoice {
   /** The EPC profile (epfsim only; QEMU has no EPC). */
   readonly profile: EpcProfile;
   /** The transfer strategy (epfsim only). */
-  readonly strategy: StrategyName;
+  readonly strategy: string;
   readonly placement: PlacementName;
   readonly seed: number;
   readonly namespaceBytes: number;

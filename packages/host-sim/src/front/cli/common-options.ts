@@ -14,7 +14,7 @@ import {
   TARGET_KINDS,
   type TargetChoice,
 } from '../../reference/open-target.js';
-import { parseChoice, parseInteger, parseSize } from './options.js';
+import { parseChoice, parseInteger, parseSize, parseStrategy } from './options.js';
 import { resolveProfile } from './resolve-profile.js';
 import { UsageError } from './usage-error.js';
 
@@ -112,7 +112,7 @@ export function resolveTestbedFlags(values: FlagValues): TestbedChoice {
     ...(faults.length === 0 ? {} : { faults }),
     ...(values.backend === undefined ? {} : { backend: parseBackend(values.backend) }),
     profile: resolveProfile(values.profile ?? TESTBED_DEFAULTS.profile),
-    strategy: parseChoice(values.strategy ?? TESTBED_DEFAULTS.strategy, '--strategy', STRATEGY_NAMES),
+    strategy: parseStrategy(values.strategy ?? TESTBED_DEFAULTS.strategy),
     placement: parseChoice(values.placement ?? TESTBED_DEFAULTS.placement, '--placement', PLACEMENT_NAMES),
     seed: parseInteger(values.seed ?? TESTBED_DEFAULTS.seed, '--seed', 0, 2 ** 32 - 1),
     namespaceBytes,

@@ -16,7 +16,7 @@ import { formatCompareReport } from '../compare/format-table.js';
 import { renderReportHtml } from '../compare/report-html.js';
 import type { CommandContext } from './command.js';
 import { resolveTestbedFlags, TESTBED_DEFAULTS } from './common-options.js';
-import { parseChoice, parseInteger } from './options.js';
+import { parseInteger, parseStrategy } from './options.js';
 import { checkOutDir, ensureDir } from './out-dir.js';
 import { createProgress } from './progress.js';
 import { resolveProfile } from './resolve-profile.js';
@@ -100,9 +100,7 @@ export async function compareCommand(ctx: CommandContext, args: readonly string[
   const profiles =
     values.profile === undefined ? undefined : expandAll(values.profile, PROFILE_NAMES).map(resolveProfile);
   const strategies =
-    values.strategy === undefined
-      ? undefined
-      : expandAll(values.strategy, STRATEGY_NAMES).map((s) => parseChoice(s, '--strategy', STRATEGY_NAMES));
+    values.strategy === undefined ? undefined : expandAll(values.strategy, STRATEGY_NAMES).map((s) => parseStrategy(s));
   const ios = values.ios === undefined ? undefined : parseInteger(values.ios, '--ios', 1, MAX_IOS);
   const { seed } = resolveTestbedFlags({ seed: values.seed });
   // --json is the report on stdout: files in the current directory only when asked for.

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROFILE_NAMES, STRATEGY_NAMES } from '@epfsim/epc-core';
 import { PLACEMENT_NAMES } from '../../host/placement/placement-factory.js';
+import { loadedPlugins } from '../../host/plugins/user-modules.js';
 import { formatFunctionAccount } from '../../host/target/function-account.js';
 import { qemuFuzzTarget, qemuOptionsFor } from '../../reference/differential/fuzz-target.js';
 import {
@@ -200,7 +201,7 @@ export async function fuzzCommand(ctx: CommandContext, args: readonly string[]):
   // A failure found after an hour must not be lost to an unwritable folder: check it now.
   checkOutDir(out, '--out');
 
-  const plan: CampaignPlan = { targets, seed, cases, shard };
+  const plan: CampaignPlan = { targets, seed, cases, shard, plugins: loadedPlugins() };
   const label = (o: CaseOutcome) => {
     const t = targets[o.target] as FuzzTarget;
     return `${t.profile.name} x ${t.placement}`;

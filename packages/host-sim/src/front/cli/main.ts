@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-/**
- * The `epfsim` command: a subcommand dispatcher over node:util parseArgs. User mistakes
- * (flags, profile files, case files) print one line and exit 2; never a stack trace.
- */
 import { readFileSync } from 'node:fs';
 import { isUserError } from '../../host/user-error.js';
 import { BENCH_HELP, benchCommand } from './bench-command.js';
 import type { CommandContext } from './command.js';
 import { COMPARE_HELP, compareCommand } from './compare-command.js';
+/**
+ * The `epfsim` command: a subcommand dispatcher over node:util parseArgs. User mistakes
+ * (flags, profile files, case files) print one line and exit 2; never a stack trace.
+ */
+import { loadFlagPlugins } from './flag-plugins.js';
 import { FUZZ_HELP, fuzzCommand } from './fuzz-command.js';
 import { PROFILES_HELP, profilesCommand } from './profiles-command.js';
 import { REPLAY_HELP, replayCommand } from './replay-command.js';
@@ -133,7 +134,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   // --verbose stays in the arguments of a command that does not take it: its parser refuses it.
   const global = (a: string) => a === '--json' || (a === '--verbose' && command.verbose === true);
   try {
-    return await command.run(ctx, joinNegativeValues(rest.filter((a) => !global(a))));
+    return await command.run(ctx, await loadFlagPlugins(joinNegativeValues(rest.filter((a) => !global(a)))));
   } catch (error) {
     if (isUserError(error) || isParseArgsError(error)) {
       // parseArgs explains over several lines; the user gets one.

@@ -1,3 +1,4 @@
+import { STRATEGY_NAMES, strategyFor } from '@epfsim/epc-core';
 import { UsageError } from './usage-error.js';
 
 /** A negative number where only counts and sizes make sense. */
@@ -36,6 +37,13 @@ export function parseDuration(text: string, flag: string): number {
 }
 
 /** Checks that `text` is one of `choices`. */
+/** A built-in strategy's name, or the key of a strategy module the CLI loaded. */
+export function parseStrategy(text: string, flag = '--strategy'): string {
+  if (strategyFor(text) === undefined)
+    throw new UsageError(`${flag}: '${text}' is not one of ${STRATEGY_NAMES.join(', ')} (or a .mjs strategy module)`);
+  return text;
+}
+
 export function parseChoice<T extends string>(text: string, flag: string, choices: readonly T[]): T {
   if (!(choices as readonly string[]).includes(text))
     throw new UsageError(`${flag}: '${text}' is not one of ${choices.join(', ')}`);

@@ -1,21 +1,24 @@
 import { BUILTIN_PROFILES, type EpcProfile, hex } from '@epfsim/epc-core';
+import { isModulePath, loadPlugin } from '../../host/plugins/user-modules.js';
 import type { CommandContext } from './command.js';
 import { JSON_OUTPUT_VERSION } from './json-output.js';
 import { resolveProfile } from './resolve-profile.js';
 import { UsageError } from './usage-error.js';
 
-export const PROFILES_HELP = `usage: epfsim profiles [NAME|FILE.json] [--json]
+export const PROFILES_HELP = `usage: epfsim profiles [NAME|FILE.json|FILE.mjs] [--json]
 
-Lists the built-in controller profiles, or describes one (a built-in name or a JSON
-profile file, which is validated). --json prints { version, profiles: [...] }
+Lists the built-in controller profiles, or describes one (a built-in name, a JSON
+profile file or a profile module, which is validated). --json prints { version, profiles: [...] }
 (docs/json/profiles.schema.json).`;
 
 /** `epfsim profiles`: list or describe controller profiles. */
-export function profilesCommand(ctx: CommandContext, args: readonly string[]): number {
+export async function profilesCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
   const flag = args.find((a) => a.startsWith('-'));
   if (flag !== undefined)
-    throw new UsageError(`unknown option '${flag}' (profiles takes names or .json files, and --json)`);
-  const profiles = args.length === 0 ? BUILTIN_PROFILES : args.map(resolveProfile);
+    throw new UsageError(`unknown option '${flag}' (profiles takes names, .json files or .mjs modules, and --json)`);
+  const keys = [];
+  for (const a of args) keys.push(isModulePath(a) ? await loadPlugin('profile', a) : a);
+  const profiles = args.length === 0 ? BUILTIN_PROFILES : keys.map(resolveProfile);
   if (ctx.json) {
     ctx.out(JSON.stringify({ version: JSON_OUTPUT_VERSION, profiles }, null, 2));
   } else if (args.length === 0) {
@@ -44,7 +47,9 @@ function describe(p: EpcProfile): string {
         ? 'none (identity)'
         : a.kind === 'dwc'
           ? `DWC, region_align ${hex(a.regionAlign)}, padded to the window page`
-          : `pass-through bits ${a.minBits}..${a.maxBits}, truncated at 2^${a.maxBits}, sizes ${a.sizeGranule === 'pow2' ? 'powers of two' : `rounded to ${a.sizeGranule}`}`
+          : a.kind === 'custom'
+            ? `the profile module's own alignAddr (${a.key})`
+            : `pass-through bits ${a.minBits}..${a.maxBits}, truncated at 2^${a.maxBits}, sizes ${a.sizeGranule === 'pow2' ? 'powers of two' : `rounded to ${a.sizeGranule}`}`
     }`,
   );
   const t = p.atu;

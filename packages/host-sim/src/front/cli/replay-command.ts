@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatStatus } from '@epfsim/nvme-spec-types';
 import { formatFunctionAccount } from '../../host/target/function-account.js';
+import { loadCasePlugins } from '../../runs/case-file/case-plugins.js';
 import { caseFileJsonSchema } from '../../runs/case-file/case-schema.js';
 import { parseCaseFile } from '../../runs/case-file/parse-case-file.js';
 import { replayCase } from '../../runs/case-file/replay-case.js';
@@ -46,7 +47,7 @@ exit status: 0 every expectation holds; 1 one failed (the step or command and wh
 printed); 2 the file cannot be read or is not a valid case (one line naming the field).`;
 
 /** `epfsim replay FILE`: re-run a case file and check its expectations. */
-export function replayCommand(ctx: CommandContext, args: readonly string[]): number {
+export async function replayCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
     options: { timeout: { type: 'string' }, inject: { type: 'string', multiple: true }, schema: { type: 'boolean' } },
@@ -62,7 +63,9 @@ export function replayCommand(ctx: CommandContext, args: readonly string[]): num
   if (extra.length > 0) throw new UsageError(`one case file at a time (got ${positionals.length})`);
   const timeoutMs =
     values.timeout === undefined ? CASE_COMMAND_TIMEOUT_MS : parseInteger(values.timeout, '--timeout', 1, 3_600_000);
-  const parsed = parseCaseFile(readJson(file), 'case');
+  const data = readJson(file);
+  await loadCasePlugins(data);
+  const parsed = parseCaseFile(data, 'case');
   const caseFile = { ...parsed, inject: [...new Set([...parsed.inject, ...(values.inject ?? [])])] };
   const report = replayCase(caseFile, { timeoutMs, events: ctx.verbose });
   if (ctx.json) {

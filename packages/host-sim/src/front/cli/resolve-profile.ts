@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { type EpcProfile, findProfile, PROFILE_NAMES, parseProfile } from '@epfsim/epc-core';
+import { userProfile } from '../../host/plugins/user-modules.js';
 import { UsageError } from './usage-error.js';
 
-/** A built-in profile by name, or a JSON profile file by path. */
+/** A built-in profile by name, a profile module loaded by its key, or a JSON profile file by path. */
 export function resolveProfile(nameOrPath: string): EpcProfile {
-  const builtin = findProfile(nameOrPath);
+  const builtin = findProfile(nameOrPath) ?? userProfile(nameOrPath);
   if (builtin !== undefined) return builtin;
   if (!nameOrPath.endsWith('.json')) {
     throw new UsageError(
-      `unknown profile '${nameOrPath}' (built-in: ${PROFILE_NAMES.join(', ')}; or a path to a .json profile)`,
+      `unknown profile '${nameOrPath}' (built-in: ${PROFILE_NAMES.join(', ')}; or a path to a .json profile or .mjs profile module)`,
     );
   }
   let text: string;

@@ -3,7 +3,7 @@
  * controller profile with every transfer strategy. One cell is one (profile, strategy, placement,
  * workload); every cell runs on a fresh testbed, so cells never influence each other.
  */
-import { type EpcProfile, findProfile, PROFILE_NAMES, STRATEGY_NAMES, type StrategyName } from '@epfsim/epc-core';
+import { type EpcProfile, findProfile, PROFILE_NAMES, STRATEGY_NAMES } from '@epfsim/epc-core';
 import type { PlacementName } from '../../host/placement/placement-factory.js';
 import type { RwMode } from '../../runs/workload/rw-mode.js';
 
@@ -43,7 +43,7 @@ export const DEFAULT_SEED = 1;
 
 export interface CompareMatrix {
   readonly profiles: readonly EpcProfile[];
-  readonly strategies: readonly StrategyName[];
+  readonly strategies: readonly string[];
   readonly placements: readonly ComparePlacement[];
   readonly workloads: readonly CompareWorkload[];
   /** I/Os per cell. */
@@ -54,7 +54,7 @@ export interface CompareMatrix {
 /** One run of the matrix. */
 export interface CompareCell {
   readonly profile: EpcProfile;
-  readonly strategy: StrategyName;
+  readonly strategy: string;
   readonly placement: ComparePlacement;
   readonly workload: CompareWorkload;
 }
@@ -70,7 +70,7 @@ export function compareMatrix(
   options: {
     readonly quick?: boolean;
     readonly profiles?: readonly EpcProfile[];
-    readonly strategies?: readonly StrategyName[];
+    readonly strategies?: readonly string[];
     readonly ios?: number;
     readonly seed?: number;
   } = {},

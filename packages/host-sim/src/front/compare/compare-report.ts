@@ -3,9 +3,11 @@
  * profile with a row per strategy, and every cell. Counts are deterministic for a seed; only the
  * `wallClock` figures and `elapsedMs` are measured time.
  */
+
 import type { EpcProfile } from '@epfsim/epc-core';
 import type { CompareMatrix, CompareWorkload } from './compare-matrix.js';
 import type { CellResult } from './run-cell.js';
+import { strategyLabel } from './strategy-label.js';
 
 export const REPORT_VERSION = 1;
 
@@ -157,7 +159,7 @@ export function buildReport(matrix: CompareMatrix, cells: readonly CellResult[],
     profile: profile.name,
     description: profile.description,
     edges: profileEdges(profile),
-    rows: matrix.strategies.map((strategy) =>
+    rows: matrix.strategies.map(strategyLabel).map((strategy) =>
       strategyRow(
         strategy,
         cells.filter((c) => c.profile === profile.name && c.strategy === strategy),
@@ -171,7 +173,7 @@ export function buildReport(matrix: CompareMatrix, cells: readonly CellResult[],
     ios: matrix.ios,
     matrix: {
       profiles: matrix.profiles.map((p) => p.name),
-      strategies: matrix.strategies,
+      strategies: matrix.strategies.map(strategyLabel),
       placements: matrix.placements,
       workloads: matrix.workloads,
     },

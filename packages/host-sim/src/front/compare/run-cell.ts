@@ -5,6 +5,7 @@
  * failed command counts with its status, and a controller that never comes up counts every
  * planned command as failed (not run), with the reason.
  */
+
 import { formatStatus, STATUS_SUCCESS } from '@epfsim/nvme-spec-types';
 import type { NvmeDriver } from '../../host/driver/nvme-driver.js';
 import { isNvmeDriverError, isPlacementError } from '../../host/errors.js';
@@ -14,12 +15,15 @@ import type { WorkloadProgress } from '../../runs/workload/workload-engine.js';
 import type { WorkloadEnd } from '../../runs/workload/workload-result.js';
 import { WORKLOAD_DEFAULTS, type WorkloadSpec } from '../../runs/workload/workload-spec.js';
 import { COMPARE_IODEPTH, COMPARE_REGION_BYTES, type CompareCell } from './compare-matrix.js';
+import { strategyLabel } from './strategy-label.js';
 import { type CommandCosts, type FailedAccessSummary, TransferRecorder } from './transfer-recorder.js';
 
 /** The namespace every cell writes to: `epfsim run`'s default, 1 GiB of 512-byte blocks (sparse RAM). */
 const NAMESPACE = { blockSize: 512, bytes: 2 ** 30 } as const;
 /** Commands that never ran (the controller did not come up, or gave out during the run). */
 export const NOT_RUN = 'not run';
+/** Blocks read back with the wrong data (counted in blocks, not commands). */
+export const WRONG_DATA = 'wrong data (blocks)';
 const SUCCESS_KEY = formatStatus(STATUS_SUCCESS);
 
 /** Wall-clock figures of the simulator itself: they vary from run to run and machine to machine. */
@@ -91,7 +95,7 @@ export async function runCell(cell: CompareCell, options: RunCellOptions): Promi
   const recorder = new TransferRecorder(testbed);
   const identity = {
     profile: cell.profile.name,
-    strategy: cell.strategy,
+    strategy: strategyLabel(cell.strategy),
     placement: cell.placement,
     workload: cell.workload.name,
     planned: options.ios,
@@ -136,6 +140,8 @@ export async function runCell(cell: CompareCell, options: RunCellOptions): Promi
   for (const [status, count] of Object.entries(results.statuses)) if (status !== SUCCESS_KEY) failures[status] = count;
   const notRun = options.ios - results.ios;
   if (notRun > 0) failures[NOT_RUN] = notRun;
+  // A strategy that moves too few bytes fails no command: only the data read back shows it.
+  if (results.verify.mismatchedBlocks > 0) failures[WRONG_DATA] = results.verify.mismatchedBlocks;
   return {
     ...identity,
     end: results.end,

@@ -3,7 +3,15 @@
  * file is the one small place that wires host memory, the link and the function together
  * ({@link createTestbed}); the host driver sees only the {@link NvmeTarget} interface.
  */
-import { createEpc, type EndpointLink, type Epc, type EpcProfile, findProfile, PROFILE_NAMES } from '@epfsim/epc-core';
+import {
+  createEpc,
+  type EndpointLink,
+  type Epc,
+  type EpcProfile,
+  findProfile,
+  PROFILE_NAMES,
+  strategyFor,
+} from '@epfsim/epc-core';
 import {
   createNvmeFunction,
   FAULT_CATALOGUE,
@@ -213,7 +221,9 @@ export function createTestbed(options: TestbedOptions = {}): Testbed {
     ...options.function,
     faults: [...(options.function?.faults ?? []), ...faults.function],
   });
-  const strategy = options.function?.strategy;
+  const strategyKey = options.function?.strategy;
+  // A user strategy is named by its module's path; the target's name shows the strategy's own name.
+  const strategy = strategyKey === undefined ? undefined : (strategyFor(strategyKey)?.name ?? strategyKey);
   const target = new EpfsimTarget({
     name: `epfsim:${profile.name}${strategy === undefined ? '' : `/${strategy}`}`,
     link: epc,

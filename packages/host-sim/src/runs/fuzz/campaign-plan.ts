@@ -4,6 +4,7 @@
  * ids ≡ K−1 (mod N), and within a process the worker threads claim those in turn. The shards
  * together are exactly the unsharded campaign.
  */
+import type { PluginRef } from '../../host/plugins/user-modules.js';
 import type { FuzzTarget } from './fuzz-case.js';
 
 /** One shard of a campaign: `index` in [0, count). */
@@ -19,6 +20,8 @@ export interface CampaignPlan {
   /** Cases in the whole campaign (all shards); undefined when only time bounds it. */
   readonly cases: number | undefined;
   readonly shard: Shard;
+  /** User modules the targets name (profiles, strategies): worker threads load them before running. */
+  readonly plugins?: readonly PluginRef[];
 }
 
 /** The seed of case `id` of a campaign seeded `seed`: a 32-bit mix (murmur3's finaliser). */

@@ -1,5 +1,6 @@
 /** Entry point of a campaign worker thread: runs the cases it claims and posts each outcome. */
 import { parentPort, workerData } from 'node:worker_threads';
+import { loadPlugins } from '../../host/plugins/user-modules.js';
 import { CLAIM_CHUNK, runClaimed, type WorkerData, type WorkerMessage } from './campaign.js';
 
 const data = workerData as WorkerData;
@@ -15,6 +16,7 @@ const claim = (): number => {
 };
 const post = (m: WorkerMessage) => parentPort?.postMessage(m);
 try {
+  await loadPlugins(data.plan.plugins ?? []);
   runClaimed(data.plan, claim, data.deadline, (outcome) => post({ kind: 'case', outcome }));
 } catch (error) {
   const e = error instanceof Error ? error : new Error(String(error));

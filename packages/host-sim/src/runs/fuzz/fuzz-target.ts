@@ -4,7 +4,7 @@
  * largest command, whether the host-protocol actions apply.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { type EpcProfile, findProfile, type StrategyName } from '@epfsim/epc-core';
+import { type EpcProfile, findProfile } from '@epfsim/epc-core';
 import { type NvmeFunctionConfigInput, resolveConfig } from '@epfsim/nvme-epf';
 import type { HostRange } from '../../host/memory/host-range.js';
 import type { PlacementName } from '../../host/placement/placement-factory.js';
@@ -16,7 +16,8 @@ import type { CaseBehaviour } from './qemu-expectations.js';
 export interface FuzzTarget {
   readonly profile: EpcProfile;
   readonly placement: PlacementName;
-  readonly strategy: StrategyName;
+  /** A built-in strategy's name, or a registered strategy module's key. */
+  readonly strategy: string;
   readonly blockSize: 512 | 4096;
   /** Namespace size in blocks. */
   readonly blocks: number;
