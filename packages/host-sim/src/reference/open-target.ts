@@ -27,6 +27,8 @@ export interface TargetChoice {
   readonly profile: EpcProfile;
   /** The transfer strategy (epfsim only). */
   readonly strategy: string;
+  /** A user's NVMe function module by key (epfsim only), instead of nvme-epf. */
+  readonly implementation?: string;
   readonly placement: PlacementName;
   readonly seed: number;
   readonly namespaceBytes: number;
@@ -74,10 +76,14 @@ export async function openTarget(
 
 /** The in-process testbed for a choice: the function on the profile's EPC, one namespace (RAM unless chosen). */
 export function epfsimTestbed(
-  choice: Pick<TargetChoice, 'profile' | 'strategy' | 'namespaceBytes' | 'blockSize' | 'faults' | 'backend'>,
+  choice: Pick<
+    TargetChoice,
+    'profile' | 'strategy' | 'namespaceBytes' | 'blockSize' | 'faults' | 'backend' | 'implementation'
+  >,
 ): Testbed {
   return createTestbed({
     profile: choice.profile,
+    ...(choice.implementation === undefined ? {} : { implementation: choice.implementation }),
     ...(choice.faults === undefined ? {} : { faults: choice.faults }),
     function: {
       strategy: choice.strategy,

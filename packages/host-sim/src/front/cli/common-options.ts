@@ -37,8 +37,10 @@ export const INVALID_PLACEMENT = 'invalid';
 const WORKLOAD_PLACEMENTS = PLACEMENT_NAMES.filter((p) => p !== INVALID_PLACEMENT);
 
 export const TESTBED_FLAGS_HELP = `testbed:
-  --profile NAME|FILE.json   controller profile (default ${'`'}rk3588${'`'}); see 'epfsim profiles'
-  --strategy NAME            ${STRATEGY_NAMES.join(' | ')} (default mem-map)
+  --profile NAME|FILE.json   controller profile (default ${'`'}rk3588${'`'}); see 'epfsim profiles'; or
+            |FILE.mjs        a profile module, which may bring its own alignAddr(pciAddr, size)
+  --strategy NAME|FILE.mjs   ${STRATEGY_NAMES.join(' | ')} (default mem-map), or a module exporting your
+                             own map loop { name, transfer(epc, pciAddr, buf, direction) }
   --placement NAME           ${WORKLOAD_PLACEMENTS.join(' | ')} (default adversarial; '${INVALID_PLACEMENT}',
                              which breaks rules on purpose, is for 'epfsim fuzz')
   --seed N                   seed of every random choice (default 1)

@@ -34,7 +34,7 @@ import { JSON_OUTPUT_VERSION } from './json-output.js';
 import { parseChoice, parseDuration, parseInteger } from './options.js';
 import { checkOutDir, ensureDir } from './out-dir.js';
 import { createProgress } from './progress.js';
-import { FUNCTION_NAMES } from './run-endpoint-test.js';
+import { parseFunction } from './run-endpoint-test.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from './usage-error.js';
 
 const DEFAULT_CASES = 1000;
@@ -72,7 +72,8 @@ campaign:
   --function NAME               nvme (default) | pci-epf-test: fuzz where the host puts the Linux
                                 endpoint test function's buffers (near 1 MiB edges, anywhere, any
                                 driver alignment; read, write, copy, DMA), each case checked by CRC-32,
-                                leaks and bus faults; takes --profile, --seed and --cases
+                                leaks and bus faults; takes --profile, --seed and --cases; or
+                                FILE.mjs, your own NVMe function module (as in 'epfsim run')
   --merge FILE...               merge the --json results of the N shards of one campaign into the
                                 whole campaign's result (same counts as the unsharded run); exit 1
                                 when any shard's case failed
@@ -135,8 +136,8 @@ export async function fuzzCommand(ctx: CommandContext, args: readonly string[]):
   }
   if (positionals.length > 0)
     throw new UsageError(`unexpected argument '${positionals[0]}' (shard results to merge go after --merge)`);
-  const fn = parseChoice(values.function ?? 'nvme', '--function', FUNCTION_NAMES);
-  if (fn === 'pci-epf-test') {
+  const fn = parseFunction(values.function);
+  if (fn.name === 'pci-epf-test') {
     const other = Object.keys(values).find((k) => !['function', 'profile', 'seed', 'cases'].includes(k));
     if (other !== undefined) throw new UsageError(`--${other}: not for --function pci-epf-test`);
     const profiles = expandAll(values.profile ?? [TESTBED_DEFAULTS.profile], PROFILE_NAMES).map(
@@ -169,6 +170,7 @@ export async function fuzzCommand(ctx: CommandContext, args: readonly string[]):
         profile: choice.profile,
         placement: choice.placement,
         strategy: choice.strategy,
+        ...(fn.module === undefined ? {} : { implementation: fn.module }),
         blockSize: choice.blockSize,
         blocks: choice.namespaceBytes / choice.blockSize,
         ...(choice.faults === undefined ? {} : { inject: choice.faults }),

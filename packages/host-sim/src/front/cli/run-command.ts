@@ -31,7 +31,7 @@ import {
 import { JSON_OUTPUT_VERSION } from './json-output.js';
 import { parseChoice, parseDuration, parseInteger, parseSize } from './options.js';
 import { createProgress } from './progress.js';
-import { FUNCTION_NAMES, runEndpointTest } from './run-endpoint-test.js';
+import { parseFunction, runEndpointTest } from './run-endpoint-test.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from './usage-error.js';
 
 export const RUN_HELP = `usage: epfsim run [options] [--json]
@@ -64,6 +64,9 @@ function:
                          (BAR, interrupts, read/write/copy of 1 B to 1 MB, with DMA where the
                          controller has it), buffers placed linux or adversarial (the default:
                          each starts just below a 1 MiB edge), checked by CRC-32, leaks and faults
+  --function FILE.mjs    your own NVMe function: a module whose default export is
+                         createFunction(epc, config) returning an NvmeFunction; it runs where nvme
+                         runs, under the same driver, placements, workload and checks
   --alignment N          pci-epf-test: the host driver's buffer alignment (default 0)
 
 replay:
@@ -295,10 +298,10 @@ function bringUpFailed(ctx: CommandContext, error: Error, account: FunctionAccou
 /** `epfsim run`: a workload or a replay, verified and checked. */
 export async function runCommand(ctx: CommandContext, args: readonly string[]): Promise<number> {
   const values = parseRunArgs(args);
-  const fn = parseChoice(values.function ?? 'nvme', '--function', FUNCTION_NAMES);
-  if (fn === 'pci-epf-test') return endpointTest(ctx, values);
+  const fn = parseFunction(values.function);
+  if (fn.name === 'pci-epf-test') return endpointTest(ctx, values);
   if (values.alignment !== undefined) throw new UsageError('--alignment: only with --function pci-epf-test');
-  const choice = resolveTestbedFlags(values);
+  const choice = { ...resolveTestbedFlags(values), ...(fn.module === undefined ? {} : { implementation: fn.module }) };
   if (choice.placement === INVALID_PLACEMENT)
     throw new UsageError(`--placement ${INVALID_PLACEMENT} breaks rules on purpose: use it with 'epfsim fuzz'`);
   const spec = workloadSpec(values, choice);

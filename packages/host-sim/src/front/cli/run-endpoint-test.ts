@@ -1,11 +1,25 @@
 import type { EpcProfile } from '@epfsim/epc-core';
 import { runSelftest, type SelftestCase } from '@epfsim/pci-epf-test';
+import { userFunction } from '../../host/plugins/user-modules.js';
 import type { CommandContext } from './command.js';
 import { JSON_OUTPUT_VERSION } from './json-output.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from './usage-error.js';
 
 /** The endpoint functions `run --function` knows: the NVMe function, or the kernel's test function. */
 export const FUNCTION_NAMES = ['nvme', 'pci-epf-test'] as const;
+/**
+ * `--function`: a built-in function's name, or the key of an NVMe function module the CLI loaded
+ * (it runs where `nvme` runs, under the same driver, placements, workloads and checks).
+ */
+export function parseFunction(text: string | undefined): { readonly name: FunctionName; readonly module?: string } {
+  const value = text ?? 'nvme';
+  if ((FUNCTION_NAMES as readonly string[]).includes(value)) return { name: value as FunctionName };
+  if (userFunction(value) !== undefined) return { name: 'nvme', module: value };
+  throw new UsageError(`--function: '${value}' is not one of ${FUNCTION_NAMES.join(', ')} (or a .mjs NVMe function module)`);
+}
+
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
 /** Where pci_endpoint_test's buffers go: as the kernel allocates them, or straddling window edges. */
 const ENDPOINT_TEST_PLACEMENTS = ['linux', 'adversarial'] as const;
 /** RK3399's region size, and a multiple of every built-in window granule: the edge buffers straddle. */

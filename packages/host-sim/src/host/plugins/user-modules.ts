@@ -25,7 +25,7 @@ import {
   registerAlignRule,
   registerStrategy,
 } from '@epfsim/epc-core';
-import type { NvmeFunction, NvmeFunctionConfig } from '@epfsim/nvme-epf';
+import type { NvmeFunction, NvmeFunctionConfigInput } from '@epfsim/nvme-epf';
 import { HostSimConfigError } from '../errors.js';
 
 export type PluginKind = 'profile' | 'strategy' | 'function';
@@ -37,7 +37,7 @@ export interface PluginRef {
 }
 
 /** A user NVMe function: a factory over an EPC, as `createNvmeFunction` is. */
-export type NvmeFunctionFactory = (epc: Epc, config: Partial<NvmeFunctionConfig>) => NvmeFunction;
+export type NvmeFunctionFactory = (epc: Epc, config: NvmeFunctionConfigInput) => NvmeFunction;
 
 const NAMED_EXPORT: Readonly<Record<PluginKind, string>> = {
   profile: 'profile',

@@ -20,6 +20,7 @@ import {
   splitFaults,
 } from '@epfsim/nvme-epf';
 import { HostSimConfigError } from '../errors.js';
+import { type NvmeFunctionFactory, userFunction } from '../plugins/user-modules.js';
 import { SimulatedHostMemory } from '../memory/host-memory.js';
 import { MsiDoorbell } from '../memory/msi-doorbell.js';
 import { SimClock } from './sim-clock.js';
@@ -177,6 +178,11 @@ export interface TestbedOptions {
    * docs/faults.md); each goes to its layer. None by default.
    */
   readonly faults?: readonly string[];
+  /**
+   * A user's NVMe function instead of nvme-epf's: the key of a function module loaded with
+   * `loadPlugin('function', path)`, whose factory gets the EPC and the function configuration.
+   */
+  readonly implementation?: string;
 }
 
 /** Host memory, the EPC, the function and the target over them. */
@@ -203,6 +209,19 @@ function resolveProfile(profile: string | EpcProfile | undefined): EpcProfile {
   return found;
 }
 
+/** nvme-epf's factory, or a loaded user module's. */
+function functionFactory(key: string | undefined): NvmeFunctionFactory {
+  if (key === undefined) return createNvmeFunction;
+  const factory = userFunction(key);
+  if (factory === undefined) throw new HostSimConfigError('BAD_OPTION', `no NVMe function module loaded from ${key}`);
+  return (epc, config) => {
+    const fn = factory(epc, config);
+    if (typeof fn?.poll !== 'function' || typeof fn.close !== 'function')
+      throw new HostSimConfigError('BAD_OPTION', `${key}: createFunction returned no NVMe function (poll, close, ...)`);
+    return fn;
+  };
+}
+
 /** Wires a host (memory with grants, MSI doorbell), an EPC of the chosen profile and the NVMe function. */
 export function createTestbed(options: TestbedOptions = {}): Testbed {
   const profile = resolveProfile(options.profile);
@@ -216,7 +235,7 @@ export function createTestbed(options: TestbedOptions = {}): Testbed {
   doorbell.install(memory);
   const epc = createEpc(profile, memory.space, { strict: options.strict ?? true, faults: faults.epc });
   const clock = new SimClock(options.usPerStep ?? DEFAULT_US_PER_STEP);
-  const fn = createNvmeFunction(epc, {
+  const fn = functionFactory(options.implementation)(epc, {
     now: () => clock.nowUs,
     ...options.function,
     faults: [...(options.function?.faults ?? []), ...faults.function],

@@ -307,7 +307,7 @@ const common = {
   ),
   controller: optional(
     { kind: 'open-object' },
-    'nvme-epf configuration overrides (strategy, namespaces, options, ...).',
+    'nvme-epf configuration overrides (strategy, namespaces, options, ...); `module`: the path of a user NVMe function module that takes them instead.',
   ),
   seed: optional(integer(-(2 ** 31), 2 ** 32), 'The fuzz case’s seed, when the file came from epfsim fuzz.'),
 };

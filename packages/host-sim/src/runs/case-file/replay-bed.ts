@@ -63,11 +63,13 @@ export function openCaseTestbed(c: CaseFile): Testbed {
   const profile = caseProfile(c.profile);
   try {
     // Not strict: a leak is reported by the replay, not thrown from inside the function.
+    const { module, ...config } = c.controller;
     return createTestbed({
       profile,
       strict: false,
-      function: c.controller as NvmeFunctionConfigInput,
+      function: config as NvmeFunctionConfigInput,
       faults: c.inject,
+      ...(typeof module === 'string' ? { implementation: module } : {}),
     });
   } catch (error) {
     if (isNvmeConfigError(error)) {

@@ -18,6 +18,8 @@ export interface FuzzTarget {
   readonly placement: PlacementName;
   /** A built-in strategy's name, or a registered strategy module's key. */
   readonly strategy: string;
+  /** A user's NVMe function module by key, instead of nvme-epf (the case file's `controller.module`). */
+  readonly implementation?: string;
   readonly blockSize: 512 | 4096;
   /** Namespace size in blocks. */
   readonly blocks: number;
@@ -53,6 +55,7 @@ export type FuzzControllerSettings = Readonly<Omit<NvmeFunctionConfigInput, 'str
 export function fuzzController(target: FuzzTarget): Record<string, unknown> {
   return {
     ...target.controller,
+    ...(target.implementation === undefined ? {} : { module: target.implementation }),
     strategy: target.strategy,
     namespaces: [{ blockSize: target.blockSize, blocks: target.blocks, backend: { kind: 'ram' } }],
   };
