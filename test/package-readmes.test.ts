@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { tsBlocks } from './readme-blocks.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const packages = readdirSync(join(root, 'packages')).sort();
@@ -15,21 +16,6 @@ const packages = readdirSync(join(root, 'packages')).sort();
 const scratch = join(root, 'node_modules', '.cache', 'readme-examples');
 
 const readme = (pkg: string): string => readFileSync(join(root, 'packages', pkg, 'README.md'), 'utf8');
-
-/** The ```ts blocks of a README, with the line each starts on. */
-function tsBlocks(text: string): { line: number; code: string }[] {
-  const blocks: { line: number; code: string }[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i]?.trim() !== '```ts') continue;
-    const start = i + 1;
-    let end = start;
-    while (end < lines.length && lines[end]?.trim() !== '```') end++;
-    blocks.push({ line: start + 1, code: lines.slice(start, end).join('\n') });
-    i = end;
-  }
-  return blocks;
-}
 
 /** The names a README's `## API` section lists as `` `name` `` at the start of a list item (several per item allowed). */
 function apiNames(text: string): Set<string> {

@@ -13,7 +13,8 @@ export default {
       const chunk = buf.subarray(done, done + map.pciSize);
       const fault = direction === 'toHost' ? map.write(0, chunk) : map.read(0, chunk);
       epc.memUnmap(map);
-      if (fault !== null) return { errno: 'EFAULT', message: `host access failed at 0x${(pciAddr + BigInt(done)).toString(16)}` };
+      if (fault !== null)
+        return { errno: 'EFAULT', message: `host access failed at 0x${(pciAddr + BigInt(done)).toString(16)}` };
       done += map.pciSize;
     }
     return null;

@@ -13,6 +13,13 @@ export { HostSimConfigError, NvmeDriverError, PlacementError } from './host/erro
 export { type HostMemory, type IsolationViolation, SimulatedHostMemory } from './host/memory/host-memory.js';
 export type { CommandLayout, PlacementPolicy } from './host/placement/layout.js';
 export { createPlacement, PLACEMENT_NAMES, type PlacementName } from './host/placement/placement-factory.js';
+export {
+  loadPlugin,
+  loadPlugins,
+  type NvmeFunctionFactory,
+  type PluginKind,
+  type PluginRef,
+} from './host/plugins/user-modules.js';
 export { createTestbed, type Testbed, type TestbedOptions } from './host/target/epfsim-target.js';
 export { type FunctionAccount, formatFunctionAccount, functionAccount } from './host/target/function-account.js';
 export type { NvmeTarget } from './host/target/target.js';

@@ -31,7 +31,7 @@ import { resolveTestbedFlags, TESTBED_DEFAULTS, TESTBED_FLAGS } from './common-o
 import { fuzzEndpointTest } from './fuzz-endpoint-test.js';
 import { fuzzMerge } from './fuzz-merge.js';
 import { JSON_OUTPUT_VERSION } from './json-output.js';
-import { parseChoice, parseDuration, parseInteger } from './options.js';
+import { parseDuration, parseInteger } from './options.js';
 import { checkOutDir, ensureDir } from './out-dir.js';
 import { createProgress } from './progress.js';
 import { parseFunction } from './run-endpoint-test.js';

@@ -15,7 +15,9 @@ export function parseFunction(text: string | undefined): { readonly name: Functi
   const value = text ?? 'nvme';
   if ((FUNCTION_NAMES as readonly string[]).includes(value)) return { name: value as FunctionName };
   if (userFunction(value) !== undefined) return { name: 'nvme', module: value };
-  throw new UsageError(`--function: '${value}' is not one of ${FUNCTION_NAMES.join(', ')} (or a .mjs NVMe function module)`);
+  throw new UsageError(
+    `--function: '${value}' is not one of ${FUNCTION_NAMES.join(', ')} (or a .mjs NVMe function module)`,
+  );
 }
 
 export type FunctionName = (typeof FUNCTION_NAMES)[number];

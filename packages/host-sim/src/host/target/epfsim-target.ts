@@ -20,9 +20,9 @@ import {
   splitFaults,
 } from '@epfsim/nvme-epf';
 import { HostSimConfigError } from '../errors.js';
-import { type NvmeFunctionFactory, userFunction } from '../plugins/user-modules.js';
 import { SimulatedHostMemory } from '../memory/host-memory.js';
 import { MsiDoorbell } from '../memory/msi-doorbell.js';
+import { type NvmeFunctionFactory, userFunction } from '../plugins/user-modules.js';
 import { SimClock } from './sim-clock.js';
 import type { NvmeTarget } from './target.js';
 
