@@ -10,6 +10,9 @@ export interface SelftestCase extends EndpointTestResult {
   readonly leakedMaps: number;
   /** Device accesses the host refused (outside its RAM): each one a bus fault. */
   readonly busFaults: number;
+  /** The case's map calls (`pci_epc_mem_map()`, or `pci_epc_map_addr()` for the pre-6.13 loops), and how many mapped only part of what was asked. */
+  readonly mapCalls: number;
+  readonly partialMaps: number;
 }
 
 /**
@@ -33,6 +36,8 @@ export function runSelftest(options: EndpointTestHostOptions): SelftestCase[] {
       ...(detail === undefined ? {} : { detail }),
       leakedMaps,
       busFaults,
+      mapCalls: h.epc.counters.memMapCalls + h.epc.counters.mapAddrCalls,
+      partialMaps: h.epc.counters.partialMaps,
     });
   };
   run('BAR0', (h) => h.barTest());

@@ -1,12 +1,13 @@
-import { type Epc, EpcError } from '@epfsim/epc-core';
+import { type Epc, EpcError, type TransferStrategy } from '@epfsim/epc-core';
 
 /**
  * How the function reaches host memory. `mem-map` is the v6.13 loop of pci_epf_test_read() and
  * _write(): map what the controller allows (`pci_epc_mem_map()` may cover only the start of the
  * range), copy `pci_size` bytes, unmap, advance. `single-map` is a broken loop kept for tests: it
- * copies what the first map covers and stops, as a driver that ignores partial maps would.
+ * copies what the first map covers and stops, as a driver that ignores partial maps would. A
+ * {@link TransferStrategy} (built-in or a user's) runs in their place, as under the NVMe function.
  */
-export type MapLoop = 'mem-map' | 'single-map';
+export type MapLoop = 'mem-map' | 'single-map' | TransferStrategy;
 
 /** Copies host memory at `pciAddr` into `buf`, or returns why it could not. */
 export function readHost(epc: Epc, loop: MapLoop, pciAddr: bigint, buf: Uint8Array): EpcError | null {
@@ -19,6 +20,7 @@ export function writeHost(epc: Epc, loop: MapLoop, pciAddr: bigint, buf: Uint8Ar
 }
 
 function move(epc: Epc, loop: MapLoop, pciAddr: bigint, buf: Uint8Array, way: 'from' | 'to'): EpcError | null {
+  if (typeof loop === 'object') return loop.transfer(epc, pciAddr, buf, way === 'from' ? 'fromHost' : 'toHost');
   let done = 0;
   while (done < buf.length) {
     const map = epc.memMap(pciAddr + BigInt(done), buf.length - done);

@@ -118,7 +118,7 @@ const RUN_FLAGS = {
 const NVME_ONLY_FLAGS = [...Object.keys(RUN_FLAGS).filter((k) => !(k in TESTBED_FLAGS))].filter(
   (k) => k !== 'function' && k !== 'alignment',
 );
-const ENDPOINT_TEST_TESTBED_FLAGS = ['profile', 'placement', 'seed'];
+const ENDPOINT_TEST_TESTBED_FLAGS = ['profile', 'placement', 'seed', 'strategy'];
 
 /** `run --function pci-epf-test`: the kernel selftest on the profile's EPC. */
 function endpointTest(ctx: CommandContext, values: RunFlagValues): number {
@@ -132,6 +132,7 @@ function endpointTest(ctx: CommandContext, values: RunFlagValues): number {
     profile: choice.profile,
     placement: values.placement ?? 'adversarial',
     seed: choice.seed,
+    ...(values.strategy === undefined ? {} : { strategy: choice.strategy }),
     alignment: values.alignment === undefined ? 0 : parseInteger(values.alignment, '--alignment', 0, 1 << 30),
   });
 }

@@ -1,4 +1,4 @@
-import type { EpcProfile } from '@epfsim/epc-core';
+import { type EpcProfile, strategyFor } from '@epfsim/epc-core';
 import { runSelftest, type SelftestCase } from '@epfsim/pci-epf-test';
 import { userFunction } from '../../host/plugins/user-modules.js';
 import type { CommandContext } from './command.js';
@@ -33,6 +33,30 @@ export interface EndpointTestChoice {
   readonly placement: string;
   readonly seed: number;
   readonly alignment: number;
+  /** The function's map loop: a strategy's name or module key (default the kernel's own mem-map loop). */
+  readonly strategy?: string;
+}
+
+/** The selftest's cases for a choice: buffers as the placement puts them, the function's map loop as chosen. */
+export function endpointTestCases(choice: EndpointTestChoice): SelftestCase[] {
+  if (!(ENDPOINT_TEST_PLACEMENTS as readonly string[]).includes(choice.placement))
+    throw new UsageError(
+      `--placement: pci-epf-test places its buffers as ${ENDPOINT_TEST_PLACEMENTS.join(' or ')}, not '${choice.placement}'`,
+    );
+  const loop = choice.strategy === undefined ? undefined : strategyFor(choice.strategy);
+  return runSelftest({
+    profile: choice.profile,
+    alignment: choice.alignment,
+    misalign: misalignOf(choice),
+    ramBase: BigInt(PAGE),
+    ...(loop === undefined ? {} : { function: { mapLoop: loop } }),
+  });
+}
+
+/** With the adversarial placement every buffer starts a seeded distance below a 1 MiB edge, dword aligned as kmalloc'd buffers are at least. */
+function misalignOf(choice: EndpointTestChoice): number {
+  const below = choice.placement === 'adversarial' ? 4 * (1 + (Math.imul(choice.seed, 0x9e37_79b9) >>> 22)) : 0;
+  return choice.placement === 'adversarial' ? EDGE - PAGE - below : 0;
 }
 
 /**
@@ -43,14 +67,8 @@ export interface EndpointTestChoice {
  * placement every buffer starts just below a 1 MiB edge, so transfers need partial maps.
  */
 export function runEndpointTest(ctx: CommandContext, choice: EndpointTestChoice): number {
-  if (!(ENDPOINT_TEST_PLACEMENTS as readonly string[]).includes(choice.placement))
-    throw new UsageError(
-      `--placement: pci-epf-test places its buffers as ${ENDPOINT_TEST_PLACEMENTS.join(' or ')}, not '${choice.placement}'`,
-    );
-  // A seeded distance below the edge, dword aligned as kmalloc'd buffers are at least.
-  const below = choice.placement === 'adversarial' ? 4 * (1 + (Math.imul(choice.seed, 0x9e37_79b9) >>> 22)) : 0;
-  const misalign = choice.placement === 'adversarial' ? EDGE - PAGE - below : 0;
-  const cases = runSelftest({ profile: choice.profile, alignment: choice.alignment, misalign, ramBase: BigInt(PAGE) });
+  const cases = endpointTestCases(choice);
+  const misalign = misalignOf(choice);
   const failed = cases.filter((c) => !c.ok);
   if (ctx.json) {
     ctx.out(
