@@ -133,6 +133,14 @@ describe('user NVMe function modules', () => {
     expect(fuzz.code, fuzz.stdout + fuzz.stderr).toBe(0);
   });
 
+  it('one whose createFunction throws is one line naming the module: exit 2', () => {
+    const throwing = join(dir, 'throwing.mjs');
+    writeFileSync(throwing, "export default function createFunction() { throw new Error('not ready'); }\n");
+    const r = epfsim('run', '--function', throwing);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`epfsim run: ${throwing}: createFunction threw: not ready`);
+  });
+
   it('a bug planted in it is caught by run and fuzz, and the shrunk case replays it with the module', () => {
     const bug = { EPFSIM_DEMO_BUG: '1' };
     const run = epfsimWithEnv(bug, 'run', '--function', wrappedNvme, '--profile', 'rk3399', '--number-ios', '2000');

@@ -14,7 +14,7 @@ export class HostSimConfigError extends Error {
   readonly isUserError = true as const;
   /** The option at fault when the message names one (`--queues: …`), else ''. */
   readonly path: string;
-  readonly code: 'UNKNOWN_PROFILE' | 'UNKNOWN_PLACEMENT' | 'BAD_OPTION';
+  readonly code: 'UNKNOWN_PROFILE' | 'UNKNOWN_PLACEMENT' | 'BAD_OPTION' | 'BAD_MODULE';
   constructor(code: HostSimConfigError['code'], message: string) {
     super(message);
     this.code = code;

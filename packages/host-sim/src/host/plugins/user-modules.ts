@@ -120,5 +120,5 @@ function profileOf(key: string, path: string, value: unknown): EpcProfile {
 }
 
 function userError(path: string, problem: string): HostSimConfigError {
-  return new HostSimConfigError('BAD_OPTION', `${path}: ${problem}`);
+  return new HostSimConfigError('BAD_MODULE', `${path}: ${problem}`);
 }

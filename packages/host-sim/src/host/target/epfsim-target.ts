@@ -213,11 +213,17 @@ function resolveProfile(profile: string | EpcProfile | undefined): EpcProfile {
 function functionFactory(key: string | undefined): NvmeFunctionFactory {
   if (key === undefined) return createNvmeFunction;
   const factory = userFunction(key);
-  if (factory === undefined) throw new HostSimConfigError('BAD_OPTION', `no NVMe function module loaded from ${key}`);
+  if (factory === undefined) throw new HostSimConfigError('BAD_MODULE', `no NVMe function module loaded from ${key}`);
   return (epc, config) => {
-    const fn = factory(epc, config);
+    let fn: NvmeFunction;
+    try {
+      fn = factory(epc, config);
+    } catch (e) {
+      // The user's code failed to build its function: their error, in one line.
+      throw new HostSimConfigError('BAD_MODULE', `${key}: createFunction threw: ${e instanceof Error ? e.message : String(e)}`);
+    }
     if (typeof fn?.poll !== 'function' || typeof fn.close !== 'function')
-      throw new HostSimConfigError('BAD_OPTION', `${key}: createFunction returned no NVMe function (poll, close, ...)`);
+      throw new HostSimConfigError('BAD_MODULE', `${key}: createFunction returned no NVMe function (poll, close, ...)`);
     return fn;
   };
 }

@@ -75,7 +75,8 @@ export function openCaseTestbed(c: CaseFile): Testbed {
     if (isNvmeConfigError(error)) {
       throw new ShapeError(`case.controller.${error.field}`, error.message.slice(error.field.length + 2));
     }
-    if (error instanceof HostSimConfigError) throw new ShapeError('case.inject', error.message);
+    if (error instanceof HostSimConfigError)
+      throw new ShapeError(error.code === 'BAD_MODULE' ? 'case.controller.module' : 'case.inject', error.message);
     throw error;
   }
 }
