@@ -220,7 +220,10 @@ function functionFactory(key: string | undefined): NvmeFunctionFactory {
       fn = factory(epc, config);
     } catch (e) {
       // The user's code failed to build its function: their error, in one line.
-      throw new HostSimConfigError('BAD_MODULE', `${key}: createFunction threw: ${e instanceof Error ? e.message : String(e)}`);
+      throw new HostSimConfigError(
+        'BAD_MODULE',
+        `${key}: createFunction threw: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
     if (typeof fn?.poll !== 'function' || typeof fn.close !== 'function')
       throw new HostSimConfigError('BAD_MODULE', `${key}: createFunction returned no NVMe function (poll, close, ...)`);
