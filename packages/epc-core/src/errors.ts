@@ -5,7 +5,8 @@
  */
 
 /** The errno names the kernel's EPC layer returns, plus ERANGE for ranges past 2^64. */
-export type Errno = 'EINVAL' | 'ENOMEM' | 'EBUSY' | 'ERANGE' | 'EFAULT' | 'EPERM' | 'ENOSPC';
+export const ERRNOS = ['EINVAL', 'ENOMEM', 'EBUSY', 'ERANGE', 'EFAULT', 'EPERM', 'ENOSPC'] as const;
+export type Errno = (typeof ERRNOS)[number];
 
 /** The call an error answers and the host range it was asked for. */
 export interface EpcRequest {

@@ -10,10 +10,8 @@
  * reported as the strategy's own failure (EFAULT), not as a crash of the function.
  */
 import type { Epc } from '../epc.js';
-import { EpcConfigError, EpcError, type Errno } from '../errors.js';
+import { EpcConfigError, EpcError, ERRNOS, type Errno } from '../errors.js';
 import type { TransferDirection, TransferStrategy } from './transfer-strategy.js';
-
-const ERRNOS: readonly Errno[] = ['EINVAL', 'ENOMEM', 'EBUSY', 'ERANGE', 'EFAULT', 'EPERM', 'ENOSPC'];
 
 /** What a user strategy module provides. */
 export interface UserStrategyModule {
@@ -51,7 +49,7 @@ function epcErrorOf(result: unknown, name: string): EpcError | null {
     const { errno, message } = result as { errno?: unknown; message?: unknown };
     const text = typeof message === 'string' ? message : String(result);
     if (typeof errno === 'string')
-      return ERRNOS.includes(errno as Errno)
+      return (ERRNOS as readonly string[]).includes(errno)
         ? new EpcError(errno as Errno, text)
         : new EpcError('EFAULT', `${errno}: ${text}`);
     if (result instanceof Error) return new EpcError('EFAULT', text);

@@ -5,8 +5,8 @@ import { UsageError } from './usage-error.js';
 
 /** A built-in profile by name, a profile module loaded by its key, or a JSON profile file by path. */
 export function resolveProfile(nameOrPath: string): EpcProfile {
-  const builtin = findProfile(nameOrPath) ?? userProfile(nameOrPath);
-  if (builtin !== undefined) return builtin;
+  const known = findProfile(nameOrPath) ?? userProfile(nameOrPath);
+  if (known !== undefined) return known;
   if (!nameOrPath.endsWith('.json')) {
     throw new UsageError(
       `unknown profile '${nameOrPath}' (built-in: ${PROFILE_NAMES.join(', ')}; or a path to a .json profile or .mjs profile module)`,

@@ -55,8 +55,8 @@ export function endpointTestCases(choice: EndpointTestChoice): SelftestCase[] {
 
 /** With the adversarial placement every buffer starts a seeded distance below a 1 MiB edge, dword aligned as kmalloc'd buffers are at least. */
 function misalignOf(choice: EndpointTestChoice): number {
-  const below = choice.placement === 'adversarial' ? 4 * (1 + (Math.imul(choice.seed, 0x9e37_79b9) >>> 22)) : 0;
-  return choice.placement === 'adversarial' ? EDGE - PAGE - below : 0;
+  if (choice.placement !== 'adversarial') return 0;
+  return EDGE - PAGE - 4 * (1 + (Math.imul(choice.seed, 0x9e37_79b9) >>> 22));
 }
 
 /**

@@ -15,10 +15,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Epc } from '@epfsim/epc-core';
 import {
   type AlignAddrFunction,
   alignAddr,
+  type Epc,
   type EpcProfile,
   PCI_ADDR_MAX,
   parseProfile,
