@@ -8,8 +8,26 @@ const PAGE_SHIFT_N = BigInt(HOST_PAGE_SHIFT);
 const PAGE_MASK_N = BigInt(HOST_PAGE_SIZE - 1);
 /** Reads up to this many bytes (a CQE, a PRP entry) are copied by a loop rather than through a subarray. */
 const SMALL_COPY = 64;
-/** Dropped pages kept for reuse: a workload that clears and refills buffers allocates nothing. */
+/**
+ * Dropped pages kept for reuse (16 MiB), shared by every memory in the process: a workload that
+ * clears and refills buffers, or a campaign that builds a fresh host per case and releases the last
+ * one, allocates nothing.
+ */
 const SPARE_PAGES_MAX = 4096;
+const spare: (Uint8Array | undefined)[] = [];
+let spareCount = 0;
+
+/** A page from the spare pool, or undefined when it is empty. */
+function takeSpare(): Uint8Array | undefined {
+  if (spareCount === 0) return undefined;
+  const page = spare[--spareCount];
+  spare[spareCount] = undefined;
+  return page;
+}
+
+function giveSpare(page: Uint8Array): void {
+  if (spareCount < SPARE_PAGES_MAX) spare[spareCount++] = page;
+}
 /**
  * 2^53: below it an address is exact as a number, and the per-access arithmetic (page, offset,
  * end) is done in numbers, which allocate nothing; above it in bigints.
@@ -128,9 +146,6 @@ function region(start: bigint, end: bigint): Region {
  */
 export class SparseMemory {
   private readonly pages = new PageTable();
-  /** Dropped pages for reuse: the first `spareCount` entries (the array keeps its capacity). */
-  private readonly spare: (Uint8Array | undefined)[] = [];
-  private spareCount = 0;
   /** Present regions, sorted by start, never overlapping or touching (touching regions merge). */
   private readonly regions: Region[] = [];
 
@@ -308,11 +323,7 @@ export class SparseMemory {
   private pageFor(page: number, whole: boolean): Uint8Array {
     let data = this.pages.get(page);
     if (data === undefined) {
-      let spare: Uint8Array | undefined;
-      if (this.spareCount > 0) {
-        spare = this.spare[--this.spareCount];
-        this.spare[this.spareCount] = undefined;
-      }
+      const spare = takeSpare();
       data = spare === undefined ? new Uint8Array(HOST_PAGE_SIZE) : whole ? spare : spare.fill(0);
       this.pages.add(page, data);
     }
@@ -321,8 +332,16 @@ export class SparseMemory {
 
   private drop(page: number): void {
     const data = this.pages.remove(page);
-    if (data === undefined) return;
-    if (this.spareCount < SPARE_PAGES_MAX) this.spare[this.spareCount++] = data;
+    if (data !== undefined) giveSpare(data);
+  }
+
+  /**
+   * Drops every page (to the shared spare pool) and every region: the memory is empty, as new.
+   * Whoever is done with a memory calls it so the next one reuses its pages.
+   */
+  release(): void {
+    for (const page of this.pages.keys()) this.drop(page);
+    this.regions.length = 0;
   }
 
   /** Index of the first region whose end is at or after `addr` (it touches or follows `addr`). */

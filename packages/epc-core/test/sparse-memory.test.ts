@@ -26,6 +26,26 @@ describe('SparseMemory', () => {
     expect(edge).toEqual(new Uint8Array(2));
   });
 
+  it('release() empties a memory, and the next memory reusing its pages reads zero where it did not write', () => {
+    const old = new SparseMemory();
+    old.addRegion(0n, 1 << 20);
+    old.write(0n, new Uint8Array(64 * HOST_PAGE_SIZE).fill(0xa5));
+    old.release();
+    expect(old.residentBytes).toBe(0);
+    expect(old.covers(0n, 1)).toBe(false);
+    const m = new SparseMemory();
+    m.addRegion(0n, 1 << 20);
+    // Partial writes into 64 fresh pages, each of which may be one the old memory held.
+    for (let p = 0; p < 64; p++) m.write(BigInt(p * HOST_PAGE_SIZE + 100), bytes(10, p));
+    const page = new Uint8Array(HOST_PAGE_SIZE);
+    for (let p = 0; p < 64; p++) {
+      m.read(BigInt(p * HOST_PAGE_SIZE), page);
+      const want = new Uint8Array(HOST_PAGE_SIZE);
+      want.set(bytes(10, p), 100);
+      expect(Buffer.from(page).equals(want)).toBe(true);
+    }
+  });
+
   it('zero() clears a range: whole pages and partial ones', () => {
     const m = new SparseMemory();
     m.addRegion(0n, 1 << 20);

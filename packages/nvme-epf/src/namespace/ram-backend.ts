@@ -11,6 +11,13 @@ const CHUNK_DROP_WORK = 64;
 /** At most two chunks of a range are partly covered: they are zero-filled, not dropped. */
 const PARTIAL_CHUNKS = 2;
 
+/**
+ * Chunks of closed backends kept for reuse (16 MiB), shared by the process: a campaign that opens
+ * a namespace per case writes into the last case's chunks instead of allocating and zeroing new ones.
+ */
+const SPARE_CHUNKS_MAX = 256;
+const spare: Uint8Array[] = [];
+
 export class RamBackend implements NamespaceBackend {
   readonly #chunks = new Map<number, Uint8Array>();
 
@@ -43,7 +50,9 @@ export class RamBackend implements NamespaceBackend {
       const n = Math.min(RAM_CHUNK_SIZE - within, src.length - done);
       let chunk = this.#chunks.get(index);
       if (chunk === undefined) {
-        chunk = new Uint8Array(RAM_CHUNK_SIZE);
+        // A reused chunk is cleared unless this write covers all of it: unwritten bytes read as zero.
+        const reused = spare.pop();
+        chunk = reused === undefined ? new Uint8Array(RAM_CHUNK_SIZE) : n < RAM_CHUNK_SIZE ? reused.fill(0) : reused;
         this.#chunks.set(index, chunk);
       }
       chunk.set(src.subarray(done, done + n), within);
@@ -96,6 +105,7 @@ export class RamBackend implements NamespaceBackend {
   }
 
   close(): void {
+    for (const chunk of this.#chunks.values()) if (spare.length < SPARE_CHUNKS_MAX) spare.push(chunk);
     this.#chunks.clear();
   }
 }

@@ -271,6 +271,10 @@ export function createTestbed(options: TestbedOptions = {}): Testbed {
     target,
     clock,
     leaks: () => epc.checkLeaks(fn.persistentMaps()),
-    close: () => target.close(),
+    close: () => {
+      target.close();
+      // The next testbed (a campaign's next case) reuses these pages.
+      memory.space.memory.release();
+    },
   };
 }

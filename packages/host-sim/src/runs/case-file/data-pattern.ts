@@ -41,3 +41,29 @@ export function fillPattern(into: Uint8Array, seed: number, offset = 0): Uint8Ar
 export function patternSlice(seed: number, length: number, offset = 0): Uint8Array {
   return fillPattern(new Uint8Array(length), seed, offset);
 }
+
+/** Pattern prefixes kept for {@link patternView}, in bytes at most (a case names a few seeds, each several times). */
+const KEPT_PATTERN_BYTES = 4 * 1024 * 1024;
+const keptPatterns = new Map<number, Uint8Array>();
+let keptBytes = 0;
+
+/**
+ * Bytes [offset, offset + length) of pattern `seed`, read only: a view of a kept prefix of the
+ * pattern, so that the case builder, the replay's write and the replay's check fill it once.
+ */
+export function patternView(seed: number, length: number, offset = 0): Uint8Array {
+  const end = offset + length;
+  if (end > KEPT_PATTERN_BYTES) return patternSlice(seed, length, offset);
+  let kept = keptPatterns.get(seed);
+  if (kept === undefined || kept.length < end) {
+    const size = Math.min(KEPT_PATTERN_BYTES, Math.max(end, 2 * (kept?.length ?? 0)));
+    if (keptBytes + size > KEPT_PATTERN_BYTES) {
+      keptPatterns.clear();
+      keptBytes = 0;
+    } else if (kept !== undefined) keptBytes -= kept.length;
+    kept = patternSlice(seed, size);
+    keptPatterns.set(seed, kept);
+    keptBytes += size;
+  }
+  return kept.subarray(offset, end);
+}

@@ -29,7 +29,7 @@ import {
   type CaseStepExpect,
   caseBytesSize,
 } from './case-file.js';
-import { fillPattern } from './data-pattern.js';
+import { patternView } from './data-pattern.js';
 import { AER_DW0 } from './replay-host.js';
 
 /** A command on its way: what the engine tracks and the reaper fills in. */
@@ -186,7 +186,7 @@ export function bytesOf(b: CaseBytes): Uint8Array {
     case 'byte':
       return filled(b.value, b.size);
     case 'pattern':
-      return fillPattern(new Uint8Array(caseBytesSize(b)), b.seed, b.offset);
+      return patternView(b.seed, caseBytesSize(b), b.offset);
   }
 }
 

@@ -27,7 +27,7 @@ import type {
   CaseStep,
 } from '../case-file/case-file.js';
 import { CASE_FILE_VERSION } from '../case-file/case-file.js';
-import { fillPattern } from '../case-file/data-pattern.js';
+import { patternView } from '../case-file/data-pattern.js';
 import { statusCode } from '../case-file/replay-report.js';
 import { BlockModel } from './block-model.js';
 import { ControllerModel, type EnableRequest, type PendingExpect, St } from './controller-model.js';
@@ -139,10 +139,15 @@ export class CaseBuilder {
   build(seed: number | undefined, description: string): CaseFile {
     const { target, params } = this;
     const b = params.bringUp;
-    this.bringUp(true);
-    for (const a of params.actions) {
-      if (!this.model.ready) break;
-      this.action(a);
+    try {
+      this.bringUp(true);
+      for (const a of params.actions) {
+        if (!this.model.ready) break;
+        this.action(a);
+      }
+    } finally {
+      // The scratch host's pages go back to the shared pool for the replay and the next case.
+      this.memory.space.memory.release();
     }
     // Nothing may be left waiting on a held head or a stalled queue when the case ends: the replay settles last.
     void b;
@@ -343,7 +348,7 @@ export class CaseBuilder {
           content: { kind: 'pattern', seed, offset: off, size: have },
         });
         // The scratch host keeps the bytes too: a later structure that overlaps shows them.
-        this.memory.write(chunk.addr, fillPattern(new Uint8Array(have), seed, off));
+        this.memory.write(chunk.addr, patternView(seed, have, off));
       }
       off += chunk.size;
     }
