@@ -4,6 +4,8 @@
  * (a fresh adversarial layout per command: place, write, read back through another layout, verify,
  * release), which is what a campaign's inner loop could be.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { findProfile, PROFILE_NAMES } from '@epfsim/epc-core';
 import { FAULT_CATALOGUE } from '@epfsim/nvme-epf';
 import { isSuccess } from '@epfsim/nvme-spec-types';
@@ -11,6 +13,7 @@ import { NvmeDriver } from '../../host/driver/nvme-driver.js';
 import { expectedReadBytes } from '../../host/placement/layout.js';
 import { createPlacement, PLACEMENT_NAMES } from '../../host/placement/placement-factory.js';
 import { createTestbed } from '../../host/target/epfsim-target.js';
+import { qemuAvailable } from '../../reference/qemu/qemu-process.js';
 import { runCampaignCase } from '../../runs/fuzz/campaign.js';
 import type { CampaignPlan } from '../../runs/fuzz/campaign-plan.js';
 import { type FaultHunt, huntFault } from '../../runs/fuzz/find-fault.js';
@@ -70,6 +73,27 @@ export function measureCampaign(ms: number, repetitions: number, protocol = true
   const rates: number[] = [];
   for (let r = 0; r < repetitions; r++) rates.push(runFor(ms, true));
   return { perSecond: median(rates), cases, failed, skipped };
+}
+
+/** Room for the `--json` result of a QEMU campaign (one line per case). */
+const QEMU_RESULT_BYTES = 64 << 20;
+
+/**
+ * The same campaign as {@link measureCampaign} (stress, adversarial, seed 1) on QEMU's NVMe
+ * controller, run as a user runs it: `epfsim fuzz --target qemu --cases N --json` in a child process.
+ */
+export function measureQemuCampaign(cases: number): FuzzRate | { readonly unavailable: string } {
+  if (!qemuAvailable()) return { unavailable: 'qemu-system-x86_64 is not installed' };
+  const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  const args = ['fuzz', '--target', 'qemu', '--profile', PROFILE, '--placement', 'adversarial'];
+  const child = spawnSync(process.execPath, [cli, ...args, '--seed', '1', '--cases', String(cases), '--json'], {
+    encoding: 'utf8',
+    maxBuffer: QEMU_RESULT_BYTES,
+  });
+  if (child.status !== 0 && child.status !== 1)
+    return { unavailable: `epfsim ${args.join(' ')} exited ${child.status ?? child.signal}: ${child.stderr.trim()}` };
+  const r = JSON.parse(child.stdout) as { casesRun: number; failed: number; skipped: number; elapsedMs: number };
+  return { perSecond: r.casesRun / (r.elapsedMs / 1000), cases: r.casesRun, failed: r.failed, skipped: r.skipped };
 }
 
 /**
