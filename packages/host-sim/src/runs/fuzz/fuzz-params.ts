@@ -177,8 +177,20 @@ export function boundedRingAddress(region: HostRange, span: number): fc.Arbitrar
   );
 }
 
-/** The parameters of a case on `target`, as a fast-check arbitrary. */
+/** Arbitraries already built, by target: a campaign draws every case of a target from one. */
+const arbitraries = new WeakMap<FuzzTarget, fc.Arbitrary<FuzzCaseParams>>();
+
+/** The parameters of a case on `target`, as a fast-check arbitrary (built once per target object). */
 export function fuzzCaseArbitrary(target: FuzzTarget): fc.Arbitrary<FuzzCaseParams> {
+  let arbitrary = arbitraries.get(target);
+  if (arbitrary === undefined) {
+    arbitrary = buildCaseArbitrary(target);
+    arbitraries.set(target, arbitrary);
+  }
+  return arbitrary;
+}
+
+function buildCaseArbitrary(target: FuzzTarget): fc.Arbitrary<FuzzCaseParams> {
   const rings = target.ram === undefined ? undefined : splitRam(target.ram).rings;
   const address = (span: number) =>
     rings === undefined ? hostAddress({ profile: target.profile, align: PAGE, span }) : boundedRingAddress(rings, span);
