@@ -67,16 +67,25 @@ function modifies(c: NvmCommandPick): boolean {
  * share (either may land last).
  */
 function batchConflicts(batch: readonly NvmCommandPick[]): { read: Set<number>; written: Set<number> } {
-  const modified = new Map<number, number>();
-  for (const c of batch)
-    if (modifies(c))
-      for (let lba = c.slba; lba < c.slba + c.nlb; lba++) modified.set(lba, (modified.get(lba) ?? 0) + 1);
   const read = new Set<number>();
-  for (const c of batch)
-    if (c.kind === 'read') for (let lba = c.slba; lba < c.slba + c.nlb; lba++) if (modified.has(lba)) read.add(lba);
   const written = new Set<number>();
-  for (const [lba, n] of modified) if (n > 1) written.add(lba);
+  // Pair by pair (a batch is a few commands): only the blocks two commands share are visited.
+  for (let i = 0; i < batch.length; i++) {
+    const a = batch[i] as NvmCommandPick;
+    for (let j = i + 1; j < batch.length; j++) {
+      const b = batch[j] as NvmCommandPick;
+      const into = modifies(a) && modifies(b) ? written : isReadAgainstModify(a, b) ? read : undefined;
+      if (into === undefined) continue;
+      const end = Math.min(a.slba + a.nlb, b.slba + b.nlb);
+      for (let lba = Math.max(a.slba, b.slba); lba < end; lba++) into.add(lba);
+    }
+  }
   return { read, written };
+}
+
+/** One of the two reads and the other changes blocks: what the read returns of the blocks they share is undefined. */
+function isReadAgainstModify(a: NvmCommandPick, b: NvmCommandPick): boolean {
+  return (a.kind === 'read' && modifies(b)) || (b.kind === 'read' && modifies(a));
 }
 
 /**
