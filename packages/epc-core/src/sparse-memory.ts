@@ -48,6 +48,13 @@ interface PageChunk {
 }
 
 /**
+ * Empty chunks of released memories, kept for reuse: a host that scatters its buffers has a chunk
+ * (and its array) per page, and a campaign builds such a host per case.
+ */
+const SPARE_CHUNKS_MAX = 1024;
+const spareChunks: PageChunk[] = [];
+
+/**
  * Page storage by page number: a map of 1 MiB chunks, each an array of its pages. Pages come and
  * go with every buffer; a hash map keyed by page would rehash all the time, an array slot does not.
  */
@@ -69,7 +76,7 @@ class PageTable {
     let chunk = this.chunk(key);
     if (chunk === undefined) {
       // Grown as pages arrive (a chunk of scattered buffers holds one or two).
-      chunk = { pages: [], count: 0 };
+      chunk = spareChunks.pop() ?? { pages: [], count: 0 };
       this.chunks.set(key, chunk);
       this.lastKey = key;
       this.lastChunk = chunk;
@@ -98,6 +105,17 @@ class PageTable {
       }
     }
     return data;
+  }
+
+  /** Forgets every chunk, which must hold no pages, keeping them for the next table. */
+  clear(): void {
+    for (const chunk of this.chunks.values()) {
+      if (chunk.count !== 0) throw new Error('page table cleared while it holds pages');
+      if (spareChunks.length < SPARE_CHUNKS_MAX) spareChunks.push(chunk);
+    }
+    this.chunks.clear();
+    this.lastKey = -1;
+    this.lastChunk = undefined;
   }
 
   /** Page numbers that hold storage (a snapshot: the caller may remove pages while it walks it). */
@@ -341,6 +359,7 @@ export class SparseMemory {
    */
   release(): void {
     for (const page of this.pages.keys()) this.drop(page);
+    this.pages.clear();
     this.regions.length = 0;
   }
 

@@ -114,15 +114,17 @@ export abstract class ReplayHost {
       if (grant === 'read' || grant === 'read-write') memory.grant({ addr: m.addr, size: m.size, direction: 'read' });
       if (grant === 'write' || grant === 'read-write') memory.grant({ addr: m.addr, size: m.size, direction: 'write' });
     });
+    // Ends computed once: a case checks data against its memory many times.
+    const ranges = this.c.memory.map((m) => ({ addr: m.addr, end: rangeEnd(m) }));
     this.c.steps.forEach((s, i) => {
-      const commands = s.do === 'submit' ? s.commands : [];
-      commands.forEach((cmd, j) => {
+      if (s.do !== 'submit') return;
+      s.commands.forEach((cmd, j) => {
         cmd.expect?.data?.forEach((d, k) => {
-          const range = { addr: d.addr, size: caseBytesSize(d.expected) };
-          if (!this.c.memory.some((m) => m.addr <= range.addr && rangeEnd(m) >= rangeEnd(range)))
+          const end = d.addr + BigInt(caseBytesSize(d.expected));
+          if (!ranges.some((m) => m.addr <= d.addr && m.end >= end))
             throw new ShapeError(
               `case.steps[${i}].commands[${j}].expect.data[${k}]`,
-              `${formatRange(range)} is not in the case's memory`,
+              `${formatRange({ addr: d.addr, size: caseBytesSize(d.expected) })} is not in the case's memory`,
             );
         });
       });
