@@ -107,13 +107,22 @@ class PageTable {
     return data;
   }
 
-  /** Forgets every chunk, which must hold no pages, keeping them for the next table. */
-  clear(): void {
+  /** Removes every page, each handed to `give`, and keeps the emptied chunks for the next table. */
+  clear(give: (page: Uint8Array) => void): void {
     for (const chunk of this.chunks.values()) {
-      if (chunk.count !== 0) throw new Error('page table cleared while it holds pages');
+      const pages = chunk.pages;
+      // A chunk's array is only as long as its highest page: scattered pages leave it short.
+      for (let i = 0; i < pages.length && chunk.count > 0; i++) {
+        const data = pages[i];
+        if (data === undefined) continue;
+        pages[i] = undefined;
+        chunk.count--;
+        give(data);
+      }
       if (spareChunks.length < SPARE_CHUNKS_MAX) spareChunks.push(chunk);
     }
     this.chunks.clear();
+    this.size = 0;
     this.lastKey = -1;
     this.lastChunk = undefined;
   }
@@ -358,8 +367,7 @@ export class SparseMemory {
    * Whoever is done with a memory calls it so the next one reuses its pages.
    */
   release(): void {
-    for (const page of this.pages.keys()) this.drop(page);
-    this.pages.clear();
+    this.pages.clear(giveSpare);
     this.regions.length = 0;
   }
 

@@ -72,7 +72,8 @@ export function patternView(seed: number, length: number, offset = 0): Uint8Arra
       keptPatterns.clear();
       keptBytes = 0;
     } else if (kept !== undefined) keptBytes -= kept.length;
-    kept = patternSlice(seed, size);
+    // Unzeroed memory: the fill writes every byte.
+    kept = fillPattern(new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size), seed);
     keptPatterns.set(seed, kept);
     keptBytes += size;
   }
