@@ -1,7 +1,8 @@
 /**
  * Read (02h), Write (01h, with FUA), Compare (05h) and Verify (0Ch) (NVMe Base 1.4 §6.9, §6.15,
  * §6.2; NVM Command Set 1.0 §3.3.5). Data moves through one bounce buffer: host ⇄ bounce by the
- * transfer strategy, bounce ⇄ backend by the namespace, one copy per hop. Write is durable before
+ * transfer strategy, bounce ⇄ backend by the namespace, one copy per hop. A Read whose blocks lie in
+ * one piece of backend memory skips the bounce: the strategy copies them straight to the host. Write is durable before
  * completion when FUA is set or the volatile write cache is disabled (WCE = 0). A command of more
  * than one bounce buffer (MDTS larger or unlimited) runs in pieces over polls (chunked-transfer.ts).
  */
@@ -43,9 +44,12 @@ export function read(ctx: IoContext, req: Request, ns: Namespace): HandlerResult
   if (r.bytes > req.bounceLimit) return startChunkedTransfer(ctx, req, ns, 'read');
   const mapped = ctx.data.mapData(req, r.bytes, true);
   if (!succeeded(mapped)) return mapped;
-  const buf = req.bounce(r.bytes);
-  if (!ns.backend.read(r.offset, buf)) return mediaError(ctx, req, Status.READ_ERROR);
-  const sent = ctx.data.sendMapped(req, buf);
+  let media = ns.backend.view?.(r.offset, r.bytes);
+  if (media === undefined) {
+    media = req.bounce(r.bytes);
+    if (!ns.backend.read(r.offset, media)) return mediaError(ctx, req, Status.READ_ERROR);
+  }
+  const sent = ctx.data.sendMapped(req, media);
   if (!succeeded(sent)) return sent;
   ctx.smart.bytesRead += r.bytes;
   ctx.smart.hostReadCommands++;

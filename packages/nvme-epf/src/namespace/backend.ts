@@ -6,6 +6,12 @@
 export interface NamespaceBackend {
   /** Copies `dst.length` bytes from `offset` into `dst`. */
   read(offset: number, dst: Uint8Array): boolean;
+  /**
+   * The stored bytes of [offset, offset + length) when they lie in one piece of the backend's own
+   * memory, else undefined. A Read sends them straight to the host (one copy where a read into the
+   * bounce buffer makes two); the view is read only and valid until the backend next changes.
+   */
+  view?(offset: number, length: number): Uint8Array | undefined;
   /** Stores `src` at `offset`; with `durable`, the bytes are on stable storage when this returns (FUA). */
   write(offset: number, src: Uint8Array, durable: boolean): boolean;
   /** Makes `length` bytes from `offset` read as zero. */

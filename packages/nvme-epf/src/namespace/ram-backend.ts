@@ -17,6 +17,8 @@ const PARTIAL_CHUNKS = 2;
  */
 const SPARE_CHUNKS_MAX = 256;
 const spare: Uint8Array[] = [];
+/** What an unwritten chunk reads as, lent by {@link RamBackend.view}; nothing writes into it. */
+const ZERO_CHUNK = new Uint8Array(RAM_CHUNK_SIZE);
 
 export class RamBackend implements NamespaceBackend {
   readonly #chunks = new Map<number, Uint8Array>();
@@ -39,6 +41,13 @@ export class RamBackend implements NamespaceBackend {
       done += n;
     }
     return true;
+  }
+
+  view(offset: number, length: number): Uint8Array | undefined {
+    const index = Math.floor(offset / RAM_CHUNK_SIZE);
+    const within = offset - index * RAM_CHUNK_SIZE;
+    if (within + length > RAM_CHUNK_SIZE) return undefined;
+    return (this.#chunks.get(index) ?? ZERO_CHUNK).subarray(within, within + length);
   }
 
   write(offset: number, src: Uint8Array): boolean {

@@ -57,6 +57,23 @@ describe('Read and Write (C-2)', () => {
     expect(back).toEqual(data);
   });
 
+  it('reads inside one backend chunk (sent straight from the media) and across chunks (through the bounce buffer) return the data', () => {
+    const h = up();
+    // 64 KiB backend chunks are 128 blocks: blocks 120..135 span chunks 0 and 1.
+    const data = pattern(16 * 1024, 5);
+    expect(writeBlocks(h, 120, data).status).toBe(0);
+    for (const [lba, from, length] of [
+      [120, 0, 4096],
+      [128, 4096, 8192],
+      [124, 2048, 8192],
+      [120, 0, 16 * 1024],
+    ] as const) {
+      const { c, data: back } = readBlocks(h, lba, length);
+      expect(c.status).toBe(0);
+      expect(back).toEqual(data.subarray(from, from + length));
+    }
+  });
+
   it('unwritten blocks read as zero', () => {
     const { data } = readBlocks(up(), 5000, 4096);
     expect(data.every((b) => b === 0)).toBe(true);

@@ -36,4 +36,20 @@ describe('RamBackend', () => {
     b.read(40 * RAM_CHUNK_SIZE, chunk);
     expect(chunk.every((x) => x === 7)).toBe(true);
   });
+
+  it('lends a view of the stored bytes for a range inside one chunk, and none across chunks', () => {
+    const b = new RamBackend();
+    // Unwritten: zeros.
+    expect(b.view(RAM_CHUNK_SIZE + 4096, 4096)?.every((x) => x === 0)).toBe(true);
+    const data = Uint8Array.from({ length: 8192 }, (_, i) => (i * 7) & 0xff);
+    b.write(RAM_CHUNK_SIZE - 4096, data);
+    // The last 4 KiB of chunk 0 and the first 4 KiB of chunk 1, each exactly as written.
+    expect(Buffer.from(b.view(RAM_CHUNK_SIZE - 4096, 4096) ?? []).equals(data.subarray(0, 4096))).toBe(true);
+    expect(Buffer.from(b.view(RAM_CHUNK_SIZE, 4096) ?? []).equals(data.subarray(4096))).toBe(true);
+    // Spanning the boundary: no single piece holds it (the read goes through the bounce buffer).
+    expect(b.view(RAM_CHUNK_SIZE - 512, 1024)).toBeUndefined();
+    // A deallocated chunk reads as zeros through a view as through read().
+    b.deallocate(RAM_CHUNK_SIZE, RAM_CHUNK_SIZE);
+    expect(b.view(RAM_CHUNK_SIZE, 4096)?.every((x) => x === 0)).toBe(true);
+  });
 });

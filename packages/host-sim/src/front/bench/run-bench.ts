@@ -38,6 +38,8 @@ const IO_NAMESPACE_BYTES = 256 * MiB;
 /** Targets of the issue: 4 KiB IOPS ≥ 0.30 of (1a), 128 KiB bandwidth ≥ 0.40 of (1b). */
 const TARGET_4K = 0.3;
 const TARGET_128K = 0.4;
+/** Issue 17: adversarial placement, 4 KiB and 128 KiB, ≥ 0.10 of the raw copy. */
+const TARGET_ADVERSARIAL = 0.1;
 /** Issue 17: a campaign case on stress × adversarial, one core; and against QEMU in the same run. */
 const TARGET_CAMPAIGN_PER_SECOND = 5_000;
 const TARGET_CAMPAIGN_VS_QEMU = 20;
@@ -179,13 +181,13 @@ export function runBench(options: BenchOptions): BenchReport {
           `4-${profile}-4k`,
           `4 KiB random read, QD32, ${profile}, adversarial placement`,
           b.run(adv4k),
-          TARGET_4K,
+          TARGET_ADVERSARIAL,
         ),
         bw128k(
           `4-${profile}-128k`,
           `128 KiB sequential read, QD32, ${profile}, adversarial placement`,
           b.run(adv128k),
-          TARGET_128K,
+          TARGET_ADVERSARIAL,
         ),
       );
     });
