@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { measureIoInChild } from '../packages/host-sim/dist/front/bench/io-bench.js';
 import { epfsim } from './run-cli.js';
 
 // The figures themselves are measured by `npm run bench`, never timed in a test.
@@ -22,5 +23,24 @@ describe('epfsim bench', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain("'--fast'");
+  });
+
+  it('runs the I/O figures in a child process: one result per workload, each read back and checked there', () => {
+    const setup = { profile: 'rk3399', placement: 'adversarial', queues: 2, queueEntries: 8, namespaceBytes: 1 << 20 } as const;
+    const small = { pattern: 'random', ioBytes: 4096, queueDepth: 4, ops: 50, repetitions: 1 } as const;
+    const [r4k, r128k] = measureIoInChild({
+      setup,
+      warmUp: [small],
+      workloads: [small, { ...small, pattern: 'sequential', ioBytes: 128 * 1024, repetitions: 2 }],
+    });
+    // What the child ran: queues it got, depth it kept, the repetitions asked for (not their speed).
+    expect([r4k.queues, r4k.queueDepth, r4k.inFlight, r4k.repetitions.length]).toEqual([2, 4, 8, 1]);
+    expect(r128k.repetitions).toHaveLength(2);
+    expect(r128k.bytesPerSecond).toBe(r128k.iops * 128 * 1024);
+  });
+
+  it('a failing I/O child is an error naming its cause, not a hang or a silent zero', () => {
+    const setup = { profile: 'no-such-profile', placement: 'linux', queues: 1, queueEntries: 8, namespaceBytes: 1 << 20 } as const;
+    expect(() => measureIoInChild({ setup, warmUp: [], workloads: [] })).toThrow(/I\/O benchmark failed.*no-such-profile/s);
   });
 });

@@ -78,22 +78,62 @@ export function measureCampaign(ms: number, repetitions: number, protocol = true
 /** Room for the `--json` result of a QEMU campaign (one line per case). */
 const QEMU_RESULT_BYTES = 64 << 20;
 
+/** Cases per second of one `epfsim fuzz` run in a child process, from its `--json` summary. */
+function fuzzInChild(args: readonly string[], resultBytes: number): FuzzRate | { readonly unavailable: string } {
+  const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  const child = spawnSync(process.execPath, [cli, 'fuzz', ...args, '--json'], {
+    encoding: 'utf8',
+    maxBuffer: resultBytes,
+  });
+  if (child.status !== 0 && child.status !== 1)
+    return {
+      unavailable: `epfsim fuzz ${args.join(' ')} exited ${child.status ?? child.signal}: ${child.stderr.trim()}`,
+    };
+  const r = JSON.parse(child.stdout) as { casesRun: number; failed: number; skipped: number; elapsedMs: number };
+  return { perSecond: r.casesRun / (r.elapsedMs / 1000), cases: r.casesRun, failed: r.failed, skipped: r.skipped };
+}
+
 /**
  * The same campaign as {@link measureCampaign} (stress, adversarial, seed 1) on QEMU's NVMe
  * controller, run as a user runs it: `epfsim fuzz --target qemu --cases N --json` in a child process.
  */
 export function measureQemuCampaign(cases: number): FuzzRate | { readonly unavailable: string } {
   if (!qemuAvailable()) return { unavailable: 'qemu-system-x86_64 is not installed' };
-  const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-  const args = ['fuzz', '--target', 'qemu', '--profile', PROFILE, '--placement', 'adversarial'];
-  const child = spawnSync(process.execPath, [cli, ...args, '--seed', '1', '--cases', String(cases), '--json'], {
-    encoding: 'utf8',
-    maxBuffer: QEMU_RESULT_BYTES,
-  });
-  if (child.status !== 0 && child.status !== 1)
-    return { unavailable: `epfsim ${args.join(' ')} exited ${child.status ?? child.signal}: ${child.stderr.trim()}` };
-  const r = JSON.parse(child.stdout) as { casesRun: number; failed: number; skipped: number; elapsedMs: number };
-  return { perSecond: r.casesRun / (r.elapsedMs / 1000), cases: r.casesRun, failed: r.failed, skipped: r.skipped };
+  const args = ['--target', 'qemu', '--profile', PROFILE, '--placement', 'adversarial', '--seed', '1'];
+  return fuzzInChild([...args, '--cases', String(cases)], QEMU_RESULT_BYTES);
+}
+
+/** Room for a campaign's `--json` summary with its failures. */
+const CAMPAIGN_RESULT_BYTES = 16 << 20;
+
+export interface WorkerScaling {
+  /** Cases per second with one worker and with two, medians of the repetitions. */
+  readonly one: number;
+  readonly two: number;
+  readonly cases: number;
+}
+
+/**
+ * `epfsim fuzz --workers 1` against `--workers 2` on the default campaign (every profile ×
+ * placement, seed 1), each alone in its own process, alternating so that drift on a shared host
+ * falls on both.
+ */
+export function measureWorkerScaling(
+  cases: number,
+  repetitions: number,
+): WorkerScaling | { readonly unavailable: string } {
+  const rates: [number[], number[]] = [[], []];
+  for (let r = 0; r < repetitions; r++) {
+    for (const workers of [1, 2] as const) {
+      const run = fuzzInChild(
+        ['--seed', '1', '--cases', String(cases), '--workers', String(workers)],
+        CAMPAIGN_RESULT_BYTES,
+      );
+      if ('unavailable' in run) return run;
+      rates[workers - 1]?.push(run.perSecond);
+    }
+  }
+  return { one: median(rates[0]), two: median(rates[1]), cases };
 }
 
 /**

@@ -3,6 +3,8 @@
  * per queue, a number of I/O queues) run through the whole stack (host driver, placement, host
  * memory with grants, EPC, NVMe function, RAM namespace), timed after a warm-up.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { StrategyName } from '@epfsim/epc-core';
 import { isSuccess, NvmOpcode, STATUS_SUCCESS } from '@epfsim/nvme-spec-types';
 import { NvmeDriver } from '../../host/driver/nvme-driver.js';
@@ -235,3 +237,61 @@ function verify(driver: NvmeDriver, blocks: number, ioBlocks: number): void {
     }
   }
 }
+
+/** What one child process of the I/O figures runs: a warm-up, then the timed workloads, on one testbed. */
+export interface IoChildRequest {
+  readonly setup: IoBenchSetup;
+  /** Run first on a small namespace of the same controller and placement, timed for nothing. */
+  readonly warmUp: readonly IoWorkload[];
+  readonly workloads: readonly IoWorkload[];
+}
+
+/** Namespace of the warm-up: big enough for its reads, quick to fill. */
+const WARM_UP_NAMESPACE_BYTES = 16 * 1024 * 1024;
+
+/** Runs `request` in this process: the warm-up (the JIT needs tens of thousands of commands), then each workload. */
+export function runIoRequest(request: IoChildRequest): IoBenchResult[] {
+  if (request.warmUp.length > 0) {
+    const warm = openIoBench({ ...request.setup, namespaceBytes: WARM_UP_NAMESPACE_BYTES });
+    try {
+      for (const w of request.warmUp) warm.run(w);
+    } finally {
+      warm.close();
+    }
+  }
+  const bench = openIoBench(request.setup);
+  try {
+    return request.workloads.map((w) => bench.run(w));
+  } finally {
+    bench.close();
+  }
+}
+
+/** Room for the results (a few numbers per workload) and an error message. */
+const CHILD_OUTPUT_BYTES = 1 << 20;
+
+/**
+ * Runs `request` in a child Node process (io-child.js), as a user's `epfsim run` does one
+ * workload per process: the figures then do not depend on what the bench ran before them in its
+ * own process (the map and campaign figures leave the JIT's inline caches shaped for other code).
+ */
+export function measureIoInChild<const W extends readonly IoWorkload[]>(
+  request: IoChildRequest & { readonly workloads: W },
+): IoResults<W> {
+  const script = fileURLToPath(new URL('./io-child.js', import.meta.url));
+  const child = spawnSync(process.execPath, [script], {
+    input: JSON.stringify(request),
+    encoding: 'utf8',
+    maxBuffer: CHILD_OUTPUT_BYTES,
+  });
+  if (child.status !== 0)
+    throw new Error(`I/O benchmark failed (exit ${child.status ?? child.signal}): ${child.stderr.trim()}`);
+  const results = JSON.parse(child.stdout) as IoBenchResult[];
+  if (results.length !== request.workloads.length)
+    throw new Error(`I/O benchmark returned ${results.length} results for ${request.workloads.length} workloads`);
+  // One result per workload, in order: checked above.
+  return results as unknown as IoResults<W>;
+}
+
+/** One result per workload of `W`, in its order. */
+export type IoResults<W extends readonly IoWorkload[]> = { readonly [K in keyof W]: IoBenchResult };

@@ -1,8 +1,22 @@
+import os from 'node:os';
 import type { StrategyName } from '@epfsim/epc-core';
 import { type Figure, figure } from './figure.js';
-import { huntCatalogue, measureCampaign, measureCommandLoop, measureQemuCampaign } from './fuzz-bench.js';
+import {
+  huntCatalogue,
+  measureCampaign,
+  measureCommandLoop,
+  measureQemuCampaign,
+  measureWorkerScaling,
+} from './fuzz-bench.js';
 import { measureHostilePolls } from './hostile-poll.js';
-import { type IoBenchResult, type IoBenchSetup, type IoWorkload, MAX_QUEUE_ENTRIES, openIoBench } from './io-bench.js';
+import {
+  type IoBenchResult,
+  type IoBenchSetup,
+  type IoResults,
+  type IoWorkload,
+  MAX_QUEUE_ENTRIES,
+  measureIoInChild,
+} from './io-bench.js';
 import { type MachineInfo, machineInfo } from './machine.js';
 import { measureMapEfficiency } from './map-efficiency.js';
 import { collectGarbage } from './measure.js';
@@ -45,6 +59,8 @@ const TARGET_CAMPAIGN_PER_SECOND = 5_000;
 const TARGET_CAMPAIGN_VS_QEMU = 20;
 /** The single-command loop's own target (a verified command on a reused testbed). */
 const TARGET_FUZZ_PER_SECOND = 10_000;
+/** Issue 17: two workers at least 1.6 times one on a two-core machine. */
+const TARGET_WORKER_SCALING = 1.6;
 /** Scaling: 64 I/O queues lose at most 10 % against one. */
 const TARGET_QUEUE_SCALING = 0.9;
 const TARGET_PEAK_RSS_MIB = 300;
@@ -106,16 +122,6 @@ export function runBench(options: BenchOptions): BenchReport {
   }
   const limit4k = raw.copies4kPerSecond;
   const limit128k = raw.bandwidth128kBytesPerSecond / MiB;
-  const io = (what: string, setup: IoBenchSetup, run: (bench: ReturnType<typeof openIoBench>) => void): void => {
-    say(what);
-    collectGarbage();
-    const bench = openIoBench(setup);
-    try {
-      run(bench);
-    } finally {
-      bench.close();
-    }
-  };
   const iops4k = (id: string, title: string, r: IoBenchResult, target: number | null, note?: string): Figure =>
     figure({
       id,
@@ -142,55 +148,41 @@ export function runBench(options: BenchOptions): BenchReport {
   const seq128k = { pattern: 'sequential', ioBytes: 128 * KiB, queueDepth: 32, ops: ops128k, repetitions } as const;
   const base = { queues: 1, queueEntries: 64, namespaceBytes: IO_NAMESPACE_BYTES } as const;
 
-  // Warm-up of the whole stack (the JIT needs tens of thousands of commands), timed for nothing.
-  if ([2, 3, 4, 7].some(want))
-    io('warm-up (not a figure)', { ...base, namespaceBytes: 16 * MiB, profile: 'generic', placement: 'linux' }, (b) => {
-      b.run({ ...rand4k, ops: options.quick ? 15_000 : 30_000, repetitions: 1 });
-      b.run({ ...seq128k, ops: options.quick ? 500 : 1_000, repetitions: 1 });
-    });
+  // Each child process warms the whole stack up first (the JIT needs tens of thousands of commands).
+  const warmUp = [
+    { ...rand4k, ops: options.quick ? 15_000 : 30_000, repetitions: 1 },
+    { ...seq128k, ops: options.quick ? 500 : 1_000, repetitions: 1 },
+  ];
+  const io: RunIo = (what, setup, workloads, warm = warmUp) => {
+    say(`${what} (child process)`);
+    return measureIoInChild({ setup, warmUp: warm, workloads });
+  };
   // 2, 3: generic controller, Linux placement.
-  if (want(2) || want(3))
-    io(
-      '4 KiB random and 128 KiB sequential reads, generic / linux',
-      { ...base, profile: 'generic', placement: 'linux' },
-      (b) => {
-        figures.push(
-          iops4k(
-            '2',
-            '4 KiB random read, QD32, 1 I/O queue, generic, linux placement, mem-map',
-            b.run(rand4k),
-            TARGET_4K,
-          ),
-          bw128k(
-            '3',
-            '128 KiB sequential read, QD32, 1 I/O queue, generic, linux placement, mem-map',
-            b.run(seq128k),
-            TARGET_128K,
-          ),
-        );
-      },
+  if (want(2) || want(3)) {
+    const generic = { ...base, profile: 'generic', placement: 'linux' } as const;
+    const [r4k, r128k] = io('4 KiB random and 128 KiB sequential reads, generic / linux', generic, [rand4k, seq128k]);
+    figures.push(
+      iops4k('2', '4 KiB random read, QD32, 1 I/O queue, generic, linux placement, mem-map', r4k, TARGET_4K),
+      bw128k('3', '128 KiB sequential read, QD32, 1 I/O queue, generic, linux placement, mem-map', r128k, TARGET_128K),
     );
+  }
   // 4: the same two on real controllers with the adversarial placement.
   for (const profile of want(4) ? (['rk3588', 'rk3399'] as const) : []) {
     const adv = { ...base, profile, placement: 'adversarial' } as const;
     const adv4k = { ...rand4k, ops: options.quick ? 3_000 : 10_000 };
     const adv128k = { ...seq128k, ops: options.quick ? 600 : 2_000 };
-    io(`4 KiB random and 128 KiB sequential reads, ${profile} / adversarial`, adv, (b) => {
-      figures.push(
-        iops4k(
-          `4-${profile}-4k`,
-          `4 KiB random read, QD32, ${profile}, adversarial placement`,
-          b.run(adv4k),
-          TARGET_ADVERSARIAL,
-        ),
-        bw128k(
-          `4-${profile}-128k`,
-          `128 KiB sequential read, QD32, ${profile}, adversarial placement`,
-          b.run(adv128k),
-          TARGET_ADVERSARIAL,
-        ),
-      );
-    });
+    const what = `4 KiB random and 128 KiB sequential reads, ${profile} / adversarial`;
+    const once = [adv4k, adv128k].map((w) => ({ ...w, repetitions: 1 }));
+    const [r4k, r128k] = io(what, adv, [adv4k, adv128k], once);
+    figures.push(
+      iops4k(`4-${profile}-4k`, `4 KiB random read, QD32, ${profile}, adversarial placement`, r4k, TARGET_ADVERSARIAL),
+      bw128k(
+        `4-${profile}-128k`,
+        `128 KiB sequential read, QD32, ${profile}, adversarial placement`,
+        r128k,
+        TARGET_ADVERSARIAL,
+      ),
+    );
   }
 
   // 5: fuzz throughput.
@@ -279,45 +271,80 @@ function measureFuzz(quick: boolean, repetitions: number, say: (line: string) =>
       note: `${loop.cases} cases, ${loop.failed} failed; a case: write 1–32 blocks through a fresh adversarial layout, read them back through another, compare, release`,
     }),
   );
+  say('epfsim fuzz --workers 2 against --workers 1 (child processes, each alone)');
+  const scaling = measureWorkerScaling(quick ? 1_500 : 6_000, quick ? 1 : 2);
+  const scalingTitle = '`epfsim fuzz --workers 2` against `--workers 1`, default campaign (every profile × placement)';
+  figures.push(
+    'unavailable' in scaling
+      ? figure({
+          id: '5-workers',
+          title: scalingTitle,
+          value: 0,
+          unit: 'cases/s',
+          limit: null,
+          target: null,
+          note: `SKIPPED: ${scaling.unavailable}`,
+        })
+      : figure({
+          id: '5-workers',
+          title: scalingTitle,
+          value: scaling.two,
+          unit: 'cases/s',
+          limit: scaling.one,
+          target: TARGET_WORKER_SCALING,
+          note: `${scaling.cases} cases per run; one worker: ${scaling.one.toFixed(0)} cases/s; ${os.availableParallelism()} cores`,
+        }),
+  );
 }
+
+/** Runs workloads on one testbed in a child process after a warm-up (by default the generic one), and returns their results in order. */
+type RunIo = <const W extends readonly IoWorkload[]>(
+  what: string,
+  setup: IoBenchSetup,
+  workloads: W,
+  warmUp?: readonly IoWorkload[],
+) => IoResults<W>;
 
 /** Figure 7: scaling with I/O queues and with queue depth. */
 function measureScaling(
   quick: boolean,
   rand4k: IoWorkload,
   base: Omit<IoBenchSetup, 'profile' | 'placement'>,
-  io: (what: string, setup: IoBenchSetup, run: (bench: ReturnType<typeof openIoBench>) => void) => void,
+  io: RunIo,
   iops4k: (id: string, title: string, r: IoBenchResult, target: number | null, note?: string) => Figure,
   figures: Figure[],
 ): void {
   // 7: scaling with queues (the same 32 commands in flight, round robin over them) and with queue depth.
   const byQueues: IoBenchResult[] = [];
   for (const queues of [1, 4, 16, 64]) {
-    io(`4 KiB random reads, ${queues} I/O queues`, { ...base, queues, profile: 'generic', placement: 'linux' }, (b) => {
-      const r = b.run({ ...rand4k, inFlight: 32 });
-      byQueues.push(r);
+    const setup = { ...base, queues, profile: 'generic', placement: 'linux' } as const;
+    // fio style, for comparison at 64 queues: QD32 on every queue, so 64 times the commands in flight.
+    const fioStyle = { ...rand4k, ops: quick ? 10_000 : 20_000 };
+    const [r, all] = io(`4 KiB random reads, ${queues} I/O queues`, setup, [
+      { ...rand4k, inFlight: 32 },
+      ...(queues === 64 ? [fioStyle] : []),
+    ]);
+    if (r === undefined) throw new Error('the I/O child returned no result');
+    byQueues.push(r);
+    figures.push(
+      iops4k(
+        `7-queues-${queues}`,
+        `4 KiB random read, ${r.inFlight} in flight over ${r.queues} I/O queues, generic, linux`,
+        r,
+        null,
+      ),
+    );
+    if (all !== undefined) {
       figures.push(
         iops4k(
-          `7-queues-${queues}`,
-          `4 KiB random read, ${r.inFlight} in flight over ${r.queues} I/O queues, generic, linux`,
-          r,
+          '7-queues-64xQD32',
+          `4 KiB random read, QD${all.queueDepth} on each of ${all.queues} I/O queues, generic, linux`,
+          all,
           null,
+          `${all.inFlight} commands in flight`,
         ),
       );
-      if (queues === 64) {
-        // fio style, for comparison: QD32 on every queue, so 64 times the commands in flight.
-        const all = b.run({ ...rand4k, ops: quick ? 10_000 : 20_000 });
-        figures.push(
-          iops4k(
-            '7-queues-64xQD32',
-            `4 KiB random read, QD${all.queueDepth} on each of ${all.queues} I/O queues, generic, linux`,
-            all,
-            null,
-            `${all.inFlight} commands in flight`,
-          ),
-        );
-      }
-    });
+    }
   }
   const one = byQueues[0];
   const most = byQueues[byQueues.length - 1];
@@ -337,22 +364,15 @@ function measureScaling(
   }
   for (const qd of [1, 32, 1024]) {
     const setup = { ...base, queueEntries: qd + 1, profile: 'generic', placement: 'linux' } as const;
-    io(`4 KiB random reads, QD${qd}`, setup, (b) => {
-      const r = b.run({ ...rand4k, queueDepth: qd });
-      const capped =
-        r.queueDepth < qd
-          ? `; QD${r.queueDepth}: an I/O queue has at most ${MAX_QUEUE_ENTRIES} entries (the driver's io_queue_depth and CAP.MQES + 1) and holds one command fewer`
-          : '';
-      figures.push(
-        iops4k(
-          `7-qd-${qd}`,
-          `4 KiB random read, 1 I/O queue, QD${r.queueDepth}, generic, linux`,
-          r,
-          null,
-          capped.slice(2) || undefined,
-        ),
-      );
-    });
+    const [r] = io(`4 KiB random reads, QD${qd}`, setup, [{ ...rand4k, queueDepth: qd }]);
+    if (r === undefined) throw new Error('the I/O child returned no result');
+    const capped =
+      r.queueDepth < qd
+        ? `QD${r.queueDepth}: an I/O queue has at most ${MAX_QUEUE_ENTRIES} entries (the driver's io_queue_depth and CAP.MQES + 1) and holds one command fewer`
+        : undefined;
+    figures.push(
+      iops4k(`7-qd-${qd}`, `4 KiB random read, 1 I/O queue, QD${r.queueDepth}, generic, linux`, r, null, capped),
+    );
   }
 }
 
