@@ -26,7 +26,13 @@ describe('epfsim bench', () => {
   });
 
   it('runs the I/O figures in a child process: one result per workload, each read back and checked there', () => {
-    const setup = { profile: 'rk3399', placement: 'adversarial', queues: 2, queueEntries: 8, namespaceBytes: 1 << 20 } as const;
+    const setup = {
+      profile: 'rk3399',
+      placement: 'adversarial',
+      queues: 2,
+      queueEntries: 8,
+      namespaceBytes: 1 << 20,
+    } as const;
     const small = { pattern: 'random', ioBytes: 4096, queueDepth: 4, ops: 50, repetitions: 1 } as const;
     const [r4k, r128k] = measureIoInChild({
       setup,
@@ -40,7 +46,15 @@ describe('epfsim bench', () => {
   });
 
   it('a failing I/O child is an error naming its cause, not a hang or a silent zero', () => {
-    const setup = { profile: 'no-such-profile', placement: 'linux', queues: 1, queueEntries: 8, namespaceBytes: 1 << 20 } as const;
-    expect(() => measureIoInChild({ setup, warmUp: [], workloads: [] })).toThrow(/I\/O benchmark failed.*no-such-profile/s);
+    const setup = {
+      profile: 'no-such-profile',
+      placement: 'linux',
+      queues: 1,
+      queueEntries: 8,
+      namespaceBytes: 1 << 20,
+    } as const;
+    expect(() => measureIoInChild({ setup, warmUp: [], workloads: [] })).toThrow(
+      /I\/O benchmark failed.*no-such-profile/s,
+    );
   });
 });
