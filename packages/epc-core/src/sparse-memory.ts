@@ -99,6 +99,9 @@ class PageTable {
     this.size--;
     if (chunk.count === 0 && this.chunks.size > KEEP_EMPTY_CHUNKS) {
       this.chunks.delete(key);
+      // Reused by the next chunk any table opens: its array keeps the room it grew to, which a
+      // fresh one allocates again (a scattering host opens a chunk for nearly every page).
+      if (spareChunks.length < SPARE_CHUNKS_MAX) spareChunks.push(chunk);
       if (this.lastChunk === chunk) {
         this.lastKey = -1;
         this.lastChunk = undefined;

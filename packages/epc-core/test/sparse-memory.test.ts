@@ -46,6 +46,33 @@ describe('SparseMemory', () => {
     }
   });
 
+  it('pages scattered over more 1 MiB chunks than are kept empty: removed ones read back as zero wherever their chunks are reused', () => {
+    const m = new SparseMemory();
+    const MiB = 1 << 20;
+    const chunks = 3000;
+    const at = (c: number, page: number) => BigInt(c) * BigInt(MiB) * 7n + BigInt(page * HOST_PAGE_SIZE);
+    for (let c = 0; c < chunks; c++) {
+      m.addRegion(at(c, 200), HOST_PAGE_SIZE);
+      m.write(at(c, 200), bytes(HOST_PAGE_SIZE, c));
+    }
+    for (let c = 0; c < chunks; c++) m.removeRegion(at(c, 200), HOST_PAGE_SIZE);
+    expect(m.residentBytes).toBe(0);
+    // New pages elsewhere in each chunk, and again the old page, unwritten: only the new bytes show.
+    const page = new Uint8Array(HOST_PAGE_SIZE);
+    for (let c = chunks; c < 2 * chunks; c++) {
+      m.addRegion(at(c, 0), 2 * HOST_PAGE_SIZE);
+      m.write(at(c, 1), bytes(HOST_PAGE_SIZE, c));
+      m.addRegion(at(c, 200), HOST_PAGE_SIZE);
+    }
+    for (let c = chunks; c < 2 * chunks; c++) {
+      m.read(at(c, 200), page);
+      expect(page.every((b) => b === 0)).toBe(true);
+      m.read(at(c, 1), page);
+      expect(Buffer.from(page).equals(bytes(HOST_PAGE_SIZE, c))).toBe(true);
+    }
+    expect(m.residentBytes).toBe(chunks * HOST_PAGE_SIZE);
+  });
+
   it('zero() clears a range: whole pages and partial ones', () => {
     const m = new SparseMemory();
     m.addRegion(0n, 1 << 20);

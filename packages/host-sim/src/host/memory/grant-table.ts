@@ -26,7 +26,7 @@ interface Entry {
   readonly id: GrantId;
   /** Order of granting, for {@link GrantTable.list}. */
   readonly seq: number;
-  readonly spec: GrantSpec;
+  readonly direction: GrantDirection;
   readonly addr: bigint;
   readonly end: bigint;
   readonly size: number;
@@ -216,8 +216,7 @@ function removeFrom(list: Entry[], entry: Entry): void {
 }
 
 /** The index entry of a grant of [addr, addr + size). */
-function entryOf(id: GrantId, seq: number, spec: GrantSpec): Entry {
-  const { addr, size } = spec;
+function entryOf(id: GrantId, seq: number, { addr, size, direction }: GrantSpec): Entry {
   if (addr >= 0n && addr < SAFE_LIMIT_N && Number(addr) + size < SAFE_LIMIT) {
     const addrN = Number(addr);
     const endN = addrN + size;
@@ -225,7 +224,7 @@ function entryOf(id: GrantId, seq: number, spec: GrantSpec): Entry {
     return {
       id,
       seq,
-      spec,
+      direction,
       addr,
       end: BigInt(endN),
       size,
@@ -239,7 +238,7 @@ function entryOf(id: GrantId, seq: number, spec: GrantSpec): Entry {
   return {
     id,
     seq,
-    spec,
+    direction,
     addr,
     end,
     size,
@@ -278,7 +277,7 @@ export class GrantTable {
   /** Grants [addr, addr + size) in `direction`; returns the handle to revoke it with. */
   grant(spec: GrantSpec): GrantId {
     if (spec.size < 0 || !Number.isSafeInteger(spec.size)) throw new RangeError(`grant of ${formatRange(spec)}`);
-    const { addr, size, direction } = spec;
+    const { size, direction } = spec;
     let slot = this.freeSlots.pop();
     if (slot === undefined) {
       slot = this.slots.length;
@@ -287,7 +286,7 @@ export class GrantTable {
       this.generations.push(0);
     }
     const id = slot + SLOT_SPACE * (this.generations[slot] as number);
-    const entry = entryOf(id, this.sequence++, { addr, size, direction });
+    const entry = entryOf(id, this.sequence++, spec);
     this.slots[slot] = entry;
     this.liveCount++;
     // A zero-sized grant covers nothing and is not indexed.
@@ -304,7 +303,7 @@ export class GrantTable {
     this.generations[slot] = (this.generations[slot] as number) + 1;
     this.freeSlots.push(slot);
     this.liveCount--;
-    if (entry.spec.size > 0) this.index(entry.spec.direction).remove(entry);
+    if (entry.size > 0) this.index(entry.direction).remove(entry);
     return true;
   }
 
@@ -330,7 +329,7 @@ export class GrantTable {
   list(): GrantSpec[] {
     const live = this.slots.filter((e): e is Entry => e !== undefined);
     live.sort((a, b) => a.seq - b.seq);
-    return live.map((e) => e.spec);
+    return live.map((e) => ({ addr: e.addr, size: e.size, direction: e.direction }));
   }
 
   /** True when every byte of [addr, addr + size) is covered by grants of `direction` (possibly several). */
