@@ -297,7 +297,7 @@ function measureFuzz(quick: boolean, repetitions: number, say: (line: string) =>
   );
 }
 
-/** Runs workloads on one testbed in a child process after a warm-up (by default the generic one), and returns their results in order. */
+/** Runs workloads on one testbed in a child process, after a warm-up on the same controller and placement; one result per workload, in order. */
 type RunIo = <const W extends readonly IoWorkload[]>(
   what: string,
   setup: IoBenchSetup,
