@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { measureFuzzInChild } from '../packages/host-sim/dist/front/bench/fuzz-bench.js';
 import { measureIoInChild } from '../packages/host-sim/dist/front/bench/io-bench.js';
 import { epfsim } from './run-cli.js';
 
@@ -56,5 +57,14 @@ describe('epfsim bench', () => {
     expect(() => measureIoInChild({ setup, warmUp: [], workloads: [] })).toThrow(
       /I\/O benchmark failed.*no-such-profile/s,
     );
+  });
+
+  it("runs figure 5's loop and campaign in a child process, every case verified there", () => {
+    const loop = measureFuzzInChild({ kind: 'loop', cases: 40, repetitions: 2 });
+    // A warm-up of a quarter, then two repetitions: every case is counted, none failed.
+    expect([loop.cases, loop.failed]).toEqual([10 + 2 * 40, 0]);
+    const campaign = measureFuzzInChild({ kind: 'campaign', ms: 50, repetitions: 1, protocol: true });
+    expect(campaign.cases).toBeGreaterThan(0);
+    expect(campaign.failed).toBe(0);
   });
 });

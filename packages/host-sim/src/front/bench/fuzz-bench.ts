@@ -17,6 +17,7 @@ import { qemuAvailable } from '../../reference/qemu/qemu-process.js';
 import { runCampaignCase } from '../../runs/fuzz/campaign.js';
 import type { CampaignPlan } from '../../runs/fuzz/campaign-plan.js';
 import { type FaultHunt, huntFault } from '../../runs/fuzz/find-fault.js';
+import { runJsonChild } from './json-child.js';
 import { median } from './measure.js';
 
 const PROFILE = 'stress';
@@ -73,6 +74,22 @@ export function measureCampaign(ms: number, repetitions: number, protocol = true
   const rates: number[] = [];
   for (let r = 0; r < repetitions; r++) rates.push(runFor(ms, true));
   return { perSecond: median(rates), cases, failed, skipped };
+}
+
+/** One of figure 5's in-process measurements, as a child process runs it. */
+export type FuzzMeasurement =
+  | { readonly kind: 'campaign'; readonly ms: number; readonly repetitions: number; readonly protocol: boolean }
+  | { readonly kind: 'loop'; readonly cases: number; readonly repetitions: number };
+
+export function runFuzzMeasurement(m: FuzzMeasurement): FuzzRate {
+  return m.kind === 'campaign'
+    ? measureCampaign(m.ms, m.repetitions, m.protocol)
+    : measureCommandLoop(m.cases, m.repetitions);
+}
+
+/** Runs `m` in a child process (fuzz-child.js, see json-child.ts). */
+export function measureFuzzInChild(m: FuzzMeasurement): FuzzRate {
+  return runJsonChild<FuzzRate>('fuzz benchmark', new URL('./fuzz-child.js', import.meta.url), m);
 }
 
 /** Room for the `--json` result of a QEMU campaign (one line per case). */

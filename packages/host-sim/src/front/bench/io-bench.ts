@@ -3,8 +3,6 @@
  * per queue, a number of I/O queues) run through the whole stack (host driver, placement, host
  * memory with grants, EPC, NVMe function, RAM namespace), timed after a warm-up.
  */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { StrategyName } from '@epfsim/epc-core';
 import { isSuccess, NvmOpcode, STATUS_SUCCESS } from '@epfsim/nvme-spec-types';
 import { NvmeDriver } from '../../host/driver/nvme-driver.js';
@@ -13,6 +11,7 @@ import { expectedReadBytes } from '../../host/placement/layout.js';
 import { createPlacement, type PlacementName } from '../../host/placement/placement-factory.js';
 import { createTestbed } from '../../host/target/epfsim-target.js';
 import { CommandRing } from './command-ring.js';
+import { runJsonChild } from './json-child.js';
 import { measureRate } from './measure.js';
 
 /** Logical block size of the benchmark namespace. */
@@ -267,26 +266,11 @@ export function runIoRequest(request: IoChildRequest): IoBenchResult[] {
   }
 }
 
-/** Room for the results (a few numbers per workload) and an error message. */
-const CHILD_OUTPUT_BYTES = 1 << 20;
-
-/**
- * Runs `request` in a child Node process (io-child.js), as a user's `epfsim run` does one
- * workload per process: the figures then do not depend on what the bench ran before them in its
- * own process (the map and campaign figures leave the JIT's inline caches shaped for other code).
- */
+/** Runs `request` in a child process (io-child.js, see json-child.ts), as `epfsim run` runs one workload per process. */
 export function measureIoInChild<const W extends readonly IoWorkload[]>(
   request: IoChildRequest & { readonly workloads: W },
 ): IoResults<W> {
-  const script = fileURLToPath(new URL('./io-child.js', import.meta.url));
-  const child = spawnSync(process.execPath, [script], {
-    input: JSON.stringify(request),
-    encoding: 'utf8',
-    maxBuffer: CHILD_OUTPUT_BYTES,
-  });
-  if (child.status !== 0)
-    throw new Error(`I/O benchmark failed (exit ${child.status ?? child.signal}): ${child.stderr.trim()}`);
-  const results = JSON.parse(child.stdout) as IoBenchResult[];
+  const results = runJsonChild<IoBenchResult[]>('I/O benchmark', new URL('./io-child.js', import.meta.url), request);
   if (results.length !== request.workloads.length)
     throw new Error(`I/O benchmark returned ${results.length} results for ${request.workloads.length} workloads`);
   // One result per workload, in order: checked above.

@@ -1,6 +1,5 @@
-/** Child process of the I/O figures: reads an {@link IoChildRequest} as JSON on stdin, prints the results as JSON. */
-import { readFileSync } from 'node:fs';
+/** Child process of the I/O figures: an {@link IoChildRequest} in, its results out (json-child.ts). */
 import { type IoChildRequest, runIoRequest } from './io-bench.js';
+import { serveJsonChild } from './json-child.js';
 
-const request = JSON.parse(readFileSync(0, 'utf8')) as IoChildRequest;
-process.stdout.write(`${JSON.stringify(runIoRequest(request))}\n`);
+serveJsonChild((request: IoChildRequest) => runIoRequest(request));

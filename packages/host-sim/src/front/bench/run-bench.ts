@@ -1,13 +1,7 @@
 import os from 'node:os';
 import type { StrategyName } from '@epfsim/epc-core';
 import { type Figure, figure } from './figure.js';
-import {
-  huntCatalogue,
-  measureCampaign,
-  measureCommandLoop,
-  measureQemuCampaign,
-  measureWorkerScaling,
-} from './fuzz-bench.js';
+import { huntCatalogue, measureFuzzInChild, measureQemuCampaign, measureWorkerScaling } from './fuzz-bench.js';
 import { measureHostilePolls } from './hostile-poll.js';
 import {
   type IoBenchResult,
@@ -201,9 +195,8 @@ export function runBench(options: BenchOptions): BenchReport {
 
 /** Figure 5: fuzz throughput, a whole campaign case and the single-command loop. */
 function measureFuzz(quick: boolean, repetitions: number, say: (line: string) => void, figures: Figure[]): void {
-  say('fuzz campaign cases on stress');
-  collectGarbage();
-  const campaign = measureCampaign(quick ? 1_000 : 3_000, repetitions);
+  say('fuzz campaign cases on stress (child process)');
+  const campaign = measureFuzzInChild({ kind: 'campaign', ms: quick ? 1_000 : 3_000, repetitions, protocol: true });
   figures.push(
     figure({
       id: '5',
@@ -242,9 +235,8 @@ function measureFuzz(quick: boolean, repetitions: number, say: (line: string) =>
           note: `QEMU: ${qemu.perSecond.toFixed(0)} cases/s over ${qemu.cases} cases (${qemu.failed} failed), its process started once for the campaign`,
         }),
   );
-  say('fuzz campaign cases on stress, placed I/O only');
-  collectGarbage();
-  const placedOnly = measureCampaign(quick ? 1_000 : 3_000, repetitions, false);
+  say('fuzz campaign cases on stress, placed I/O only (child process)');
+  const placedOnly = measureFuzzInChild({ kind: 'campaign', ms: quick ? 1_000 : 3_000, repetitions, protocol: false });
   figures.push(
     figure({
       id: '5-placed',
@@ -256,9 +248,8 @@ function measureFuzz(quick: boolean, repetitions: number, say: (line: string) =>
       note: `${placedOnly.cases} cases; (5) over this is what the stateful actions cost: ${(campaign.perSecond / placedOnly.perSecond).toFixed(2)}`,
     }),
   );
-  say('single-command fuzz loop on stress');
-  collectGarbage();
-  const loop = measureCommandLoop(quick ? 5_000 : 10_000, repetitions);
+  say('single-command fuzz loop on stress (child process)');
+  const loop = measureFuzzInChild({ kind: 'loop', cases: quick ? 5_000 : 10_000, repetitions });
   figures.push(
     figure({
       id: '5-loop',
