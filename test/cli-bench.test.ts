@@ -3,6 +3,15 @@ import { measureFuzzInChild } from '../packages/host-sim/dist/front/bench/fuzz-b
 import { measureIoInChild } from '../packages/host-sim/dist/front/bench/io-bench.js';
 import { epfsim } from './run-cli.js';
 
+/** A small testbed for the I/O child: 1 MiB namespace, short queues. */
+const SMALL_SETUP = {
+  profile: 'generic',
+  placement: 'linux',
+  queues: 1,
+  queueEntries: 8,
+  namespaceBytes: 1 << 20,
+} as const;
+
 // The figures themselves are measured by `npm run bench`, never timed in a test.
 describe('epfsim bench', () => {
   it('documents its flags', () => {
@@ -27,13 +36,7 @@ describe('epfsim bench', () => {
   });
 
   it('runs the I/O figures in a child process: one result per workload, each read back and checked there', () => {
-    const setup = {
-      profile: 'rk3399',
-      placement: 'adversarial',
-      queues: 2,
-      queueEntries: 8,
-      namespaceBytes: 1 << 20,
-    } as const;
+    const setup = { ...SMALL_SETUP, profile: 'rk3399', placement: 'adversarial', queues: 2 } as const;
     const small = { pattern: 'random', ioBytes: 4096, queueDepth: 4, ops: 50, repetitions: 1 } as const;
     const [r4k, r128k] = measureIoInChild({
       setup,
@@ -47,13 +50,7 @@ describe('epfsim bench', () => {
   });
 
   it('a failing I/O child is an error naming its cause, not a hang or a silent zero', () => {
-    const setup = {
-      profile: 'no-such-profile',
-      placement: 'linux',
-      queues: 1,
-      queueEntries: 8,
-      namespaceBytes: 1 << 20,
-    } as const;
+    const setup = { ...SMALL_SETUP, profile: 'no-such-profile' } as const;
     expect(() => measureIoInChild({ setup, warmUp: [], workloads: [] })).toThrow(
       /I\/O benchmark failed.*no-such-profile/s,
     );

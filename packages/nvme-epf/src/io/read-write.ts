@@ -1,10 +1,11 @@
 /**
  * Read (02h), Write (01h, with FUA), Compare (05h) and Verify (0Ch) (NVMe Base 1.4 §6.9, §6.15,
  * §6.2; NVM Command Set 1.0 §3.3.5). Data moves through one bounce buffer: host ⇄ bounce by the
- * transfer strategy, bounce ⇄ backend by the namespace, one copy per hop. A Read whose blocks lie in
- * one piece of backend memory skips the bounce: the strategy copies them straight to the host. Write is durable before
- * completion when FUA is set or the volatile write cache is disabled (WCE = 0). A command of more
- * than one bounce buffer (MDTS larger or unlimited) runs in pieces over polls (chunked-transfer.ts).
+ * transfer strategy, bounce ⇄ backend by the namespace, one copy per hop. A Read whose blocks lie
+ * in one piece of backend memory skips the bounce: the strategy copies them straight to the host.
+ * Write is durable before completion when FUA is set or the volatile write cache is disabled
+ * (WCE = 0). A command of more than one bounce buffer (MDTS larger or unlimited) runs in pieces
+ * over polls (chunked-transfer.ts).
  */
 import { getBits, type NvmeStatus, READ_WRITE, STATUS_SUCCESS, Status } from '@epfsim/nvme-spec-types';
 import type { HandlerResult } from '../command/command.js';

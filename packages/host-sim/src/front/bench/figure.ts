@@ -15,6 +15,11 @@ export interface Figure {
   readonly note?: string;
 }
 
+/** A figure that could not be measured here (a tool missing), saying why; it has no verdict. */
+export function skippedFigure(id: string, title: string, unit: string, why: string): Figure {
+  return figure({ id, title, value: 0, unit, limit: null, target: null, note: `SKIPPED: ${why}` });
+}
+
 export function figure(f: Omit<Figure, 'ratio' | 'met'> & { readonly targetOn?: 'ratio' | 'value' }): Figure {
   const ratio = f.limit === null || f.limit === 0 ? null : f.value / f.limit;
   const subject = f.targetOn === 'value' ? f.value : ratio;

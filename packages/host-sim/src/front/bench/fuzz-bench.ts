@@ -44,7 +44,7 @@ export interface FuzzRate {
  * Campaign cases (runCampaignCase, one thread) on `stress` with adversarial placement for `ms` per
  * repetition: the default stateful cases, or (`protocol` false) placed I/O alone, as before them.
  */
-export function measureCampaign(ms: number, repetitions: number, protocol = true): FuzzRate {
+function measureCampaign(ms: number, repetitions: number, protocol = true): FuzzRate {
   const profile = findProfile(PROFILE);
   if (profile === undefined) throw new Error(`no profile ${PROFILE}`);
   const plan: CampaignPlan = {
@@ -81,6 +81,7 @@ export type FuzzMeasurement =
   | { readonly kind: 'campaign'; readonly ms: number; readonly repetitions: number; readonly protocol: boolean }
   | { readonly kind: 'loop'; readonly cases: number; readonly repetitions: number };
 
+/** Runs `m` in this process (the child's side of {@link measureFuzzInChild}). */
 export function runFuzzMeasurement(m: FuzzMeasurement): FuzzRate {
   return m.kind === 'campaign'
     ? measureCampaign(m.ms, m.repetitions, m.protocol)
@@ -139,25 +140,24 @@ export function measureWorkerScaling(
   cases: number,
   repetitions: number,
 ): WorkerScaling | { readonly unavailable: string } {
-  const rates: [number[], number[]] = [[], []];
+  const one: number[] = [];
+  const two: number[] = [];
   for (let r = 0; r < repetitions; r++) {
     for (const workers of [1, 2] as const) {
-      const run = fuzzInChild(
-        ['--seed', '1', '--cases', String(cases), '--workers', String(workers)],
-        CAMPAIGN_RESULT_BYTES,
-      );
+      const args = ['--seed', '1', '--cases', String(cases), '--workers', String(workers)];
+      const run = fuzzInChild(args, CAMPAIGN_RESULT_BYTES);
       if ('unavailable' in run) return run;
-      rates[workers - 1]?.push(run.perSecond);
+      (workers === 1 ? one : two).push(run.perSecond);
     }
   }
-  return { one: median(rates[0]), two: median(rates[1]), cases };
+  return { one: median(one), two: median(two), cases };
 }
 
 /**
  * Single-command cases on one `stress` testbed: a write of 1–32 blocks of random bytes at a random
  * LBA and a read of the same blocks, each with its own adversarial layout, and the bytes compared.
  */
-export function measureCommandLoop(cases: number, repetitions: number): FuzzRate {
+function measureCommandLoop(cases: number, repetitions: number): FuzzRate {
   const tb = createTestbed({
     profile: PROFILE,
     strict: false,

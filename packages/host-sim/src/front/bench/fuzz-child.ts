@@ -2,4 +2,4 @@
 import { type FuzzMeasurement, runFuzzMeasurement } from './fuzz-bench.js';
 import { serveJsonChild } from './json-child.js';
 
-serveJsonChild((request: FuzzMeasurement) => runFuzzMeasurement(request));
+await serveJsonChild((request: FuzzMeasurement) => runFuzzMeasurement(request));

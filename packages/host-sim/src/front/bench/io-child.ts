@@ -2,4 +2,4 @@
 import { type IoChildRequest, runIoRequest } from './io-bench.js';
 import { serveJsonChild } from './json-child.js';
 
-serveJsonChild((request: IoChildRequest) => runIoRequest(request));
+await serveJsonChild((request: IoChildRequest) => runIoRequest(request));

@@ -1,9 +1,5 @@
-/** Child process of figure 8: `node memory-child.js COMMANDS` prints a {@link MemoryRunResult} as JSON. */
-import { memoryRun } from './memory-run.js';
+/** Child process of figure 8: a {@link MemoryRunRequest} in, its {@link MemoryRunResult} out (json-child.ts). */
+import { serveJsonChild } from './json-child.js';
+import { type MemoryRunRequest, memoryRun } from './memory-run.js';
 
-const commands = Number(process.argv[2]);
-if (!Number.isSafeInteger(commands) || commands <= 0) {
-  process.stderr.write('usage: memory-child.js COMMANDS\n');
-  process.exit(2);
-}
-process.stdout.write(`${JSON.stringify(memoryRun(commands))}\n`);
+await serveJsonChild((request: MemoryRunRequest) => memoryRun(request.commands));

@@ -4,15 +4,14 @@
  * the bytes in use, never with the address range. The run happens in a child process, so that the
  * peak resident set is this run's alone.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { isSuccess, NvmOpcode } from '@epfsim/nvme-spec-types';
 import { NvmeDriver } from '../../host/driver/nvme-driver.js';
 import type { PendingCommand } from '../../host/driver/pending-command.js';
 import { createPlacement } from '../../host/placement/placement-factory.js';
 import { createTestbed } from '../../host/target/epfsim-target.js';
 import { CommandRing } from './command-ring.js';
+import { runJsonChild } from './json-child.js';
 
 const BLOCK = 512;
 const NSID = 1;
@@ -95,12 +94,13 @@ function highWaterMarkKiB(): number | undefined {
   }
 }
 
-/** Runs {@link memoryRun} in a child Node process (this module's `main`) and returns what it printed. */
+/** What figure 8's child process runs. */
+export interface MemoryRunRequest {
+  readonly commands: number;
+}
+
+/** Runs {@link memoryRun} in a child Node process (memory-child.js), whose peak RSS is its own. */
 export function measureMemoryInChild(commands: number): MemoryRunResult {
-  const script = fileURLToPath(new URL('./memory-child.js', import.meta.url));
-  const child = spawnSync(process.execPath, [script, String(commands)], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  if (child.status !== 0) {
-    throw new Error(`memory run failed (exit ${child.status ?? child.signal}): ${child.stderr.trim()}`);
-  }
-  return JSON.parse(child.stdout) as MemoryRunResult;
+  const request: MemoryRunRequest = { commands };
+  return runJsonChild<MemoryRunResult>('memory run', new URL('./memory-child.js', import.meta.url), request);
 }

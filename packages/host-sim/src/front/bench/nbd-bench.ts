@@ -12,7 +12,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Figure, figure } from './figure.js';
+import { type Figure, figure, skippedFigure } from './figure.js';
+import { runJsonChild } from './json-child.js';
 
 /** Export size of both servers; unwritten on both, so neither reads real media. */
 const EXPORT_MIB = 64;
@@ -196,18 +197,16 @@ export async function nbdBenchRun(seconds: number): Promise<NbdBenchResult> {
   }
 }
 
+/** What figure 9's child process runs. */
+export interface NbdBenchRequest {
+  readonly seconds: number;
+}
+
 /** Runs {@link nbdBenchRun} in a child Node process (nbd-bench-child.js). */
 export function measureNbdInChild(quick: boolean): NbdBenchResult {
-  const script = fileURLToPath(new URL('./nbd-bench-child.js', import.meta.url));
-  const seconds = quick ? RUNTIME_S.quick : RUNTIME_S.full;
-  const child = spawnSync(process.execPath, [script, String(seconds)], {
-    encoding: 'utf8',
-    timeout: CHILD_TIMEOUT_MS,
-    maxBuffer: 1 << 20,
-  });
-  if (child.status !== 0)
-    throw new Error(`NBD bench failed (exit ${child.status ?? child.signal}): ${child.stderr.trim()}`);
-  return JSON.parse(child.stdout) as NbdBenchResult;
+  const request: NbdBenchRequest = { seconds: quick ? RUNTIME_S.quick : RUNTIME_S.full };
+  const script = new URL('./nbd-bench-child.js', import.meta.url);
+  return runJsonChild<NbdBenchResult>('NBD bench', script, request, CHILD_TIMEOUT_MS);
 }
 
 /** Figure 9 from a measurement: serve's IOPS against nbdkit's as the limit. */
@@ -216,8 +215,7 @@ const TARGET_VS_NBDKIT = 0.8;
 
 export function nbdFigure(r: NbdBenchResult): Figure {
   const title = `fio 4 KiB random read, QD${IO_DEPTH}, through epfsim serve (generic, linux placement, mem-map, 1 I/O queue) against nbdkit memory`;
-  if (r.skipped !== undefined)
-    return figure({ id: '9', title, value: 0, unit: 'IOPS', limit: null, target: null, note: `SKIPPED: ${r.skipped}` });
+  if (r.skipped !== undefined) return skippedFigure('9', title, 'IOPS', r.skipped);
   return figure({
     id: '9',
     title,

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { StrategyName } from '@epfsim/epc-core';
-import { type Figure, figure } from './figure.js';
+import { type Figure, figure, skippedFigure } from './figure.js';
 import { huntCatalogue, measureFuzzInChild, measureQemuCampaign, measureWorkerScaling } from './fuzz-bench.js';
 import { measureHostilePolls } from './hostile-poll.js';
 import {
@@ -216,15 +216,7 @@ function measureFuzz(quick: boolean, repetitions: number, say: (line: string) =>
   const qemuTitle = 'fuzz campaign cases per second against `epfsim fuzz --target qemu` on the same cases';
   figures.push(
     'unavailable' in qemu
-      ? figure({
-          id: '5-qemu',
-          title: qemuTitle,
-          value: 0,
-          unit: 'cases/s',
-          limit: null,
-          target: null,
-          note: `SKIPPED: ${qemu.unavailable}`,
-        })
+      ? skippedFigure('5-qemu', qemuTitle, 'cases/s', qemu.unavailable)
       : figure({
           id: '5-qemu',
           title: qemuTitle,
@@ -267,15 +259,7 @@ function measureFuzz(quick: boolean, repetitions: number, say: (line: string) =>
   const scalingTitle = '`epfsim fuzz --workers 2` against `--workers 1`, default campaign (every profile × placement)';
   figures.push(
     'unavailable' in scaling
-      ? figure({
-          id: '5-workers',
-          title: scalingTitle,
-          value: 0,
-          unit: 'cases/s',
-          limit: null,
-          target: null,
-          note: `SKIPPED: ${scaling.unavailable}`,
-        })
+      ? skippedFigure('5-workers', scalingTitle, 'cases/s', scaling.unavailable)
       : figure({
           id: '5-workers',
           title: scalingTitle,
@@ -315,7 +299,6 @@ function measureScaling(
       { ...rand4k, inFlight: 32 },
       ...(queues === 64 ? [fioStyle] : []),
     ]);
-    if (r === undefined) throw new Error('the I/O child returned no result');
     byQueues.push(r);
     figures.push(
       iops4k(
@@ -356,7 +339,6 @@ function measureScaling(
   for (const qd of [1, 32, 1024]) {
     const setup = { ...base, queueEntries: qd + 1, profile: 'generic', placement: 'linux' } as const;
     const [r] = io(`4 KiB random reads, QD${qd}`, setup, [{ ...rand4k, queueDepth: qd }]);
-    if (r === undefined) throw new Error('the I/O child returned no result');
     const capped =
       r.queueDepth < qd
         ? `QD${r.queueDepth}: an I/O queue has at most ${MAX_QUEUE_ENTRIES} entries (the driver's io_queue_depth and CAP.MQES + 1) and holds one command fewer`
